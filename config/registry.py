@@ -1,0 +1,192 @@
+"""Validated models of the YAML registries (sources, commitments, alerts) and their loader.
+
+A file is looked up in `KIZUNA_CONFIG_DIR` first and falls back to the copy shipped with
+the package, so a fresh install runs on embedded defaults. Any problem becomes a
+`ConfigError` whose one line names the file, the entry and the field.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from config.errors import ConfigError
+
+PACKAGED_DIR = Path(__file__).resolve().parent
+
+SourceKind = Literal["official", "agency", "press", "think-tank", "aggregator"]
+Tier = Literal["match", "possible"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(_Strict):
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str
+    kind: SourceKind
+    languages: list[str] = ["en"]
+    enabled: bool = True
+    spider: str = Field(description="which spider crawls it, e.g. 'kpl'")
+    start_urls: list[str] = Field(min_length=1)
+    article_patterns: list[str] = Field(min_length=1)
+    max_pages: int = Field(default=5, ge=1, description="listing pages followed per crawl")
+    schedule: str = "0 */3 * * *"
+    cadence_hours: int = Field(default=24, ge=1, description="expected time between new items")
+    timezone: str = "UTC"
+
+    @field_validator("article_patterns")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        for p in patterns:
+            try:
+                re.compile(p)
+            except re.error as exc:
+                raise ValueError(f"bad regular expression {p!r}: {exc}") from exc
+        return patterns
+
+    @field_validator("start_urls")
+    @classmethod
+    def _absolute(cls, urls: list[str]) -> list[str]:
+        for u in urls:
+            if not re.match(r"^https?://[^/]+", u):
+                raise ValueError(f"not an absolute http(s) URL: {u!r}")
+        return urls
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as exc:
+            raise ValueError(f"bad crontab {value!r}: {exc}") from exc
+        return value
+
+
+class SourcesFile(_Strict):
+    sources: list[Source]
+
+
+class Document(_Strict):
+    key: str
+    title: str
+    date: date | None = None
+    source: str | None = None
+
+
+class Commitment(_Strict):
+    key: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    document: str
+    paragraph: int = Field(ge=0)
+    title: str
+    area: str
+    text: str
+    aliases: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class CommitmentsFile(_Strict):
+    documents: list[Document]
+    commitments: list[Commitment]
+
+
+class Route(_Strict):
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    channel: Literal["slack", "email"]
+    kind: Literal["instant", "digest"]
+    min_tier: Tier = "match"
+    commitments: list[str] = Field(default_factory=list, description="keys; empty = all")
+    time: str = Field(default="07:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    to: list[str] = Field(default_factory=list, description="digest recipients; default env")
+
+
+class AlertsFile(_Strict):
+    routes: list[Route]
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def config_path(config_dir: Path, name: str) -> Path:
+    """The user's file when it exists, else the packaged default."""
+    user = config_dir / name
+    return user if user.exists() else PACKAGED_DIR / name
+
+
+def _entry_label(data: Any, loc: tuple[int | str, ...]) -> str:
+    """Turn a pydantic location into `sources[kpl-en].start_urls`."""
+    parts: list[str] = []
+    node = data
+    for item in loc:
+        if isinstance(item, int):
+            key = None
+            if isinstance(node, list) and 0 <= item < len(node):
+                node = node[item]
+                key = node.get("key") if isinstance(node, dict) else None
+            parts.append(f"[{key if key else item}]")
+        else:
+            parts.append(("." if parts else "") + str(item))
+            node = node.get(item) if isinstance(node, dict) else None
+    return "".join(parts) or "(top level)"
+
+
+def load_yaml_model(path: Path, model: type[M]) -> M:
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}: {where}invalid YAML ({problem})") from None
+    try:
+        return model.model_validate(data if data is not None else {})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        label = _entry_label(data, tuple(err["loc"]))
+        msg = err["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{path}: {label}: {msg}") from None
+
+
+def _check_unique(path: Path, section: str, keys: list[str]) -> None:
+    seen: set[str] = set()
+    for key in keys:
+        if key in seen:
+            raise ConfigError(f"{path}: {section}[{key}]: key: duplicate key")
+        seen.add(key)
+
+
+def load_sources(config_dir: Path) -> list[Source]:
+    path = config_path(config_dir, "sources.yaml")
+    sources = load_yaml_model(path, SourcesFile).sources
+    _check_unique(path, "sources", [s.key for s in sources])
+    return sources
+
+
+def load_commitments(config_dir: Path) -> CommitmentsFile:
+    path = config_path(config_dir, "commitments.yaml")
+    catalogue = load_yaml_model(path, CommitmentsFile)
+    _check_unique(path, "commitments", [c.key for c in catalogue.commitments])
+    documents = {d.key for d in catalogue.documents}
+    for c in catalogue.commitments:
+        if c.document not in documents:
+            raise ConfigError(f"{path}: commitments[{c.key}].document: "
+                              f"unknown document {c.document!r}")
+    return catalogue
+
+
+def load_routes(config_dir: Path) -> list[Route]:
+    path = config_path(config_dir, "alerts.yaml")
+    routes = load_yaml_model(path, AlertsFile).routes
+    _check_unique(path, "routes", [r.key for r in routes])
+    return routes

@@ -1,0 +1,129 @@
+"""Effective settings: `KIZUNA_*` environment variables, `.env`, then defaults."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from config.errors import ConfigError
+
+SECRET_FIELDS = ("slack_webhook_url", "smtp_password")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="KIZUNA_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = "sqlite:///var/kizuna.db"
+    config_dir: Path = Path("config")
+    var_dir: Path = Path("var")
+    timezone: str = "Asia/Vientiane"
+
+    slack_webhook_url: SecretStr | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: Literal["none", "starttls", "tls"] = "starttls"
+    email_from: str | None = None
+    digest_to: str | None = Field(default=None, description="comma-separated addresses")
+    email_backend: Literal["smtp", "file"] = "smtp"
+
+    user_agent_contact: str = "https://github.com/kizuna-monitor/kizuna"
+    # Host mirrors: "https://kpl.gov.la=http://127.0.0.1:8001,..." (tests, demo, staging caches).
+    mirrors: str | None = None
+    offline: bool = False
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError("not a database URL (expected sqlite:///PATH or "
+                             "postgresql+psycopg://USER@HOST/DB)") from exc
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ValueError(f"unsupported database {url.get_backend_name()!r} "
+                             "(expected sqlite or postgresql)")
+        if url.get_backend_name() == "postgresql" and url.get_driver_name() != "psycopg":
+            raise ValueError("PostgreSQL URLs must use the psycopg 3 driver: "
+                             "postgresql+psycopg://...")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def digest_recipients(self) -> list[str]:
+        return [a.strip() for a in (self.digest_to or "").split(",") if a.strip()]
+
+    @property
+    def mirror_map(self) -> dict[str, str]:
+        """Real origin -> mirror origin, parsed from `mirrors`."""
+        pairs: dict[str, str] = {}
+        for chunk in (self.mirrors or "").split(","):
+            if not chunk.strip():
+                continue
+            real, sep, local = chunk.partition("=")
+            if not sep:
+                raise ConfigError(f"KIZUNA_MIRRORS: entry {chunk!r}: expected ORIGIN=MIRROR")
+            pairs[real.strip().rstrip("/")] = local.strip().rstrip("/")
+        return pairs
+
+    def public_view(self) -> dict[str, object]:
+        """Every setting with secrets masked, for `kizuna config`."""
+        view: dict[str, object] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if name in SECRET_FIELDS:
+                value = "****** (set)" if value else None
+            elif name == "database_url":
+                value = mask_url_password(value)
+            elif isinstance(value, Path):
+                value = str(value)
+            view[f"KIZUNA_{name.upper()}"] = value
+        return view
+
+
+def mask_url_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning validation errors into one `ConfigError` line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = str(err["loc"][0]) if err["loc"] else "?"
+        msg = err["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"KIZUNA_{field.upper()}: {msg}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
