@@ -8,7 +8,7 @@ the package, so a fresh install runs on embedded defaults. Any problem becomes a
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date as Date
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -31,6 +31,8 @@ class Source(_Strict):
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: str
     kind: SourceKind
+    country: str | None = Field(default=None, pattern=r"^[a-z]{2}$",
+                                description="publisher's country, ISO 3166 alpha-2")
     languages: list[str] = ["en"]
     enabled: bool = True
     spider: str = Field(description="which spider crawls it, e.g. 'kpl'")
@@ -78,7 +80,7 @@ class SourcesFile(_Strict):
 class Document(_Strict):
     key: str
     title: str
-    date: date | None = None
+    date: Date | None = None
     source: str | None = None
 
 

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     email_from: str | None = None
     digest_to: str | None = Field(default=None, description="comma-separated addresses")
     email_backend: Literal["smtp", "file"] = "smtp"
+    # "file" appends each Slack payload to var/outbox/slack.jsonl instead of posting it.
+    slack_backend: Literal["webhook", "file"] = "webhook"
 
     user_agent_contact: str = "https://github.com/kizuna-monitor/kizuna"
     # Host mirrors: "https://kpl.gov.la=http://127.0.0.1:8001,..." (tests, demo, staging caches).

@@ -1,0 +1,37 @@
+"""Which routes are on, and which stories each one wants."""
+
+from __future__ import annotations
+
+from config.registry import Route
+from config.settings import Settings
+
+
+def channel_status(channel: str, settings: Settings) -> tuple[bool, str]:
+    """(on, why) for a channel, from its settings alone."""
+    if channel == "slack":
+        if settings.slack_backend == "file":
+            return True, "on: payloads written to files (KIZUNA_SLACK_BACKEND=file)"
+        if settings.slack_webhook_url:
+            return True, "on: incoming webhook (KIZUNA_SLACK_WEBHOOK_URL)"
+        return False, "off: KIZUNA_SLACK_WEBHOOK_URL is not set"
+    if channel == "email":
+        if not settings.digest_recipients:
+            return False, "off: KIZUNA_DIGEST_TO is not set"
+        if settings.email_backend == "file":
+            return True, "on: .eml files under var/outbox/ (KIZUNA_EMAIL_BACKEND=file)"
+        if settings.smtp_host:
+            return True, f"on: SMTP {settings.smtp_host}:{settings.smtp_port}"
+        return False, "off: KIZUNA_SMTP_HOST is not set"
+    return False, f"off: unknown channel {channel!r}"
+
+
+def active_routes(routes: list[Route], settings: Settings) -> list[Route]:
+    return [r for r in routes if channel_status(r.channel, settings)[0]]
+
+
+def route_wants(route: Route, tiers_by_key: dict[str, str]) -> bool:
+    """Does a story with these commitment hits (key -> best tier) go to this route?"""
+    wanted = {k: t for k, t in tiers_by_key.items() if not route.commitments or k in route.commitments}
+    if route.min_tier == "match":
+        return any(t == "match" for t in wanted.values())
+    return bool(wanted)

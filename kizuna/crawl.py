@@ -1,0 +1,142 @@
+"""Run Scrapy crawls of some sources through the ingest path, recording each run.
+
+In-process (`CrawlerProcess`): right for a one-shot CLI command. The scheduler runs each
+crawl in a child process instead (ENGINEERING.md §1), because a reactor cannot restart.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import Crawler, CrawlerProcess
+from sqlalchemy.engine import Engine
+
+from config.registry import Source
+from config.settings import Settings
+from kizuna.ingest import Ingestor
+from spiders.registry import SPIDERS
+from spiders.settings import scrapy_settings
+from storage.db import session_scope
+from storage.health import record_crawl
+from storage.models import CrawlRun, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CrawlOutcome:
+    source: str
+    run_id: int
+    status: str = "running"
+    pages: int = 0
+    items: int = 0
+    new: int = 0
+    duplicates: int = 0
+    updated: int = 0
+    rejected: int = 0
+    matches: int = 0
+    alerts: int = 0
+    errors: int = 0
+    error: str | None = None
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+ProgressFn = Callable[[str, CrawlOutcome], None]
+
+
+class _Watcher:
+    """Counts pages and items of one crawl as they happen (signal receivers are weakly
+    referenced by Scrapy, so they live on this object, which the runner keeps)."""
+
+    def __init__(self, outcome: CrawlOutcome, progress: ProgressFn | None) -> None:
+        self.outcome = outcome
+        self.progress = progress
+
+    def response_received(self, response: Any, request: Any, spider: Any) -> None:
+        self.outcome.pages += 1
+        if self.progress:
+            self.progress("page", self.outcome)
+
+    def item_scraped(self, item: Any, response: Any, spider: Any) -> None:
+        self.outcome.items += 1
+        if self.progress:
+            self.progress("item", self.outcome)
+
+
+def crawl(
+    sources: list[Source],
+    settings: Settings,
+    engine: Engine,
+    *,
+    trigger: str = "manual",
+    since: date | None = None,
+    progress: ProgressFn | None = None,
+    log_level: str = "ERROR",
+) -> list[CrawlOutcome]:
+    ingestor = Ingestor(engine, settings)
+    outcomes: list[CrawlOutcome] = []
+    with session_scope(engine) as session:
+        for source in sources:
+            run = CrawlRun(source=source.key, trigger=trigger)
+            session.add(run)
+            session.flush()
+            assert run.id is not None
+            outcomes.append(CrawlOutcome(source=source.key, run_id=run.id))
+
+    process = CrawlerProcess(scrapy_settings(settings, log_level=log_level))
+    crawlers: list[tuple[Source, CrawlOutcome, Crawler, _Watcher]] = []
+    for source, outcome in zip(sources, outcomes, strict=True):
+        crawler = process.create_crawler(SPIDERS[source.spider])
+        crawler.kizuna_ingestor = ingestor  # type: ignore[attr-defined]
+        watcher = _Watcher(outcome, progress)
+        crawler.signals.connect(watcher.response_received, signal=signals.response_received)
+        crawler.signals.connect(watcher.item_scraped, signal=signals.item_scraped)
+        deferred = process.crawl(crawler, source=source, since=since)
+        deferred.addErrback(_failed, outcome)
+        crawlers.append((source, outcome, crawler, watcher))
+    process.start()
+
+    for source, outcome, crawler, _watcher in crawlers:
+        _finish(engine, source, outcome, crawler)
+    return outcomes
+
+
+def _failed(failure: Any, outcome: CrawlOutcome) -> None:
+    outcome.error = f"{failure.type.__name__}: {failure.getErrorMessage()}"
+    log.error("crawl of %s failed: %s", outcome.source, outcome.error)
+
+
+def _finish(engine: Engine, source: Source, outcome: CrawlOutcome, crawler: Crawler) -> None:
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    outcome.stats = {k: (v.isoformat() if hasattr(v, "isoformat") else v)
+                     for k, v in stats.items()}
+    outcome.new = stats.get("kizuna/new", 0)
+    outcome.duplicates = stats.get("kizuna/duplicate", 0)
+    outcome.updated = stats.get("kizuna/updated", 0)
+    outcome.rejected = stats.get("kizuna/rejected", 0)
+    outcome.matches = stats.get("kizuna/matches", 0)
+    outcome.alerts = stats.get("kizuna/alerts", 0)
+    outcome.errors = stats.get("log_count/ERROR", 0)
+    reason = stats.get("finish_reason")
+    if outcome.error is None and reason != "finished":
+        outcome.error = f"crawl ended early: {reason or 'did not start'}"
+    if outcome.error is None and outcome.pages == 0:
+        outcome.error = "no page could be fetched"
+    outcome.status = "ok" if outcome.error is None else "failed"
+    with session_scope(engine) as session:
+        run = session.get(CrawlRun, outcome.run_id)
+        assert run is not None
+        run.finished_at = utcnow()
+        run.status = outcome.status
+        run.pages, run.items, run.new = outcome.pages, outcome.items, outcome.new
+        run.duplicates, run.updated = outcome.duplicates, outcome.updated
+        run.rejected, run.error, run.stats = outcome.rejected, outcome.error, outcome.stats
+        session.add(run)
+        record_crawl(session, source.key, ok=outcome.status == "ok", error=outcome.error,
+                     new_items=outcome.new, cadence_hours=source.cadence_hours,
+                     last_item_at=utcnow())

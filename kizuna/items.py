@@ -1,0 +1,90 @@
+"""The item contract shared by `kizuna ingest`, `kizuna match` and the crawl pipeline."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+MAX_TEXT = 200_000  # scraped text is untrusted: bounded in size
+
+
+class ItemError(ValueError):
+    """An item that cannot be ingested; the message says which field and why."""
+
+
+class Item(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    id: str | None = None
+    url: str = Field(pattern=r"^https?://[^\s/]+", max_length=4000)
+    title: str = Field(default="", max_length=2000)
+    text: str = Field(default="", max_length=MAX_TEXT)
+    published_at: datetime | None = None
+    lang: str | None = Field(default=None, max_length=16)
+    source: str | None = Field(default=None, max_length=100)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _aliases(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise ValueError("an item must be a JSON object")
+        data = dict(data)
+        if data.get("id") is not None:
+            data["id"] = str(data["id"])
+        if not data.get("text") and data.get("summary"):
+            data["text"] = data["summary"]
+        if not data.get("published_at") and data.get("date"):
+            data["published_at"] = data["date"]
+        for key in ("title", "text"):
+            if data.get(key) is None:
+                data[key] = ""
+            elif isinstance(data[key], str) and len(data[key]) > MAX_TEXT:
+                data[key] = data[key][:MAX_TEXT]
+        return data
+
+    @model_validator(mode="after")
+    def _has_content(self) -> Item:
+        if not self.title and not self.text:
+            raise ValueError("needs a title or a text (or summary)")
+        return self
+
+    def published_utc(self, tz: ZoneInfo) -> datetime | None:
+        """Aware UTC; a date or naive time is read in `tz` (the source's or the service's)."""
+        if self.published_at is None:
+            return None
+        value = self.published_at
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=tz)
+        return value.astimezone(UTC)
+
+
+def parse_item(data: Any) -> Item:
+    """Validate one item, raising `ItemError` with a one-line reason."""
+    if isinstance(data, dict) and isinstance(data.get("date"), str) and len(data["date"]) == 10:
+        # A bare date: midnight of that day in the reader's time zone, not UTC.
+        data = dict(data)
+        data["date"] = datetime.combine(
+            datetime.fromisoformat(data["date"]).date(), time(0, 0)
+        ).isoformat() if _is_date(data["date"]) else data["date"]
+    try:
+        return Item.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        raise ItemError(f"{where}: {msg}" if where else msg) from None
+
+
+def _is_date(value: str) -> bool:
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)

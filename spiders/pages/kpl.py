@@ -1,0 +1,125 @@
+"""Page objects for KPL English (kpl.gov.la/En/): listing pages and article pages.
+
+Pure extraction from (url, html): no requests, no database. Structure as recorded in the
+design's SOURCES.md §3: UIkit listing `ul.news-story li`, article `h1`, a `DD/MM/YYYY HH:MM`
+line in Vientiane time, "Email Print N", the photo caption often repeated as the lead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import urljoin, urlsplit
+from zoneinfo import ZoneInfo
+
+from parsel import Selector
+
+from spiders.dates import parse_dmy, parse_dmy_date
+from spiders.items import ArticleItem
+
+VIENTIANE = ZoneInfo("Asia/Vientiane")
+_ARTICLE_ID = re.compile(r"(?i)/en/detail\.aspx\?(?:.*&)?id=(\d+)")
+_EMAIL_PRINT = re.compile(r"^\s*Email\s+Print\s*\d*\s*$", re.I)
+_TITLE_SUFFIX = re.compile(r"\s*\|\s*KPL.*$")
+
+
+class ExtractionError(ValueError):
+    """The page is not an article we can read (layout changed, or not an article)."""
+
+
+def article_url(url: str) -> str | None:
+    """The one spelling of a KPL article URL: https://HOST/En/Detail.aspx?id=N.
+
+    KPL's case varies in the wild (/En/Detail.aspx, /en/detail.aspx) and links carry
+    tracking parameters; the numeric id is the article's identity.
+    """
+    m = _ARTICLE_ID.search(url)
+    if not m:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.lower()}/En/Detail.aspx?id={int(m.group(1))}"
+
+
+@dataclass(frozen=True)
+class ListingEntry:
+    url: str
+    title: str
+    date: date | None
+
+
+@dataclass(frozen=True)
+class KplListingPage:
+    url: str
+    html: str
+
+    @property
+    def _sel(self) -> Selector:
+        return Selector(text=self.html)
+
+    def entries(self) -> list[ListingEntry]:
+        """Article links of the listing, in page order, each once (sidebars included)."""
+        seen: set[str] = set()
+        out: list[ListingEntry] = []
+        for li in self._sel.css("ul.news-story li"):
+            for href in li.css("a::attr(href)").getall():
+                canonical = article_url(urljoin(self.url, href))
+                if canonical is None or canonical in seen:
+                    continue
+                seen.add(canonical)
+                title = " ".join(li.css("a::text").getall()).strip()
+                when = parse_dmy_date(" ".join(li.css(".uk-text-muted::text").getall()))
+                out.append(ListingEntry(canonical, title, when))
+        return out
+
+    def next_page(self) -> str | None:
+        href = self._sel.css("a.next::attr(href), a[rel=next]::attr(href)").get()
+        return urljoin(self.url, href) if href else None
+
+
+@dataclass(frozen=True)
+class KplArticlePage:
+    url: str
+    html: str
+    source: str = "kpl-en"
+
+    def to_item(self) -> ArticleItem:
+        sel = Selector(text=self.html)
+        url = article_url(self.url)
+        if url is None:
+            raise ExtractionError(f"not a KPL article URL: {self.url}")
+        content = sel.css("div.content") or sel.css("article") or sel.css("main")
+        if not content:
+            raise ExtractionError("no article content block (div.content/article/main)")
+        block = content[0]
+        title = _clean(" ".join(block.css("h1 ::text").getall()))
+        if not title:
+            title = _TITLE_SUFFIX.sub("", _clean(sel.css("meta[property='og:title']::attr(content)")
+                                                .get("") or sel.css("title::text").get("")))
+        if not title:
+            raise ExtractionError("no title")
+        date_text = " ".join(block.css("p.date ::text").getall()) or " ".join(
+            block.css("::text").getall()
+        )
+        published = parse_dmy(date_text, VIENTIANE)
+        captions = {_clean(" ".join(c.css("::text").getall())) for c in block.css("figcaption")}
+        paragraphs: list[str] = []
+        for p in block.css("p:not(.date)"):
+            text = _clean(" ".join(p.css("::text").getall()))
+            if not text or _EMAIL_PRINT.match(text) or text in captions or text in paragraphs:
+                continue
+            paragraphs.append(text)
+        if not paragraphs:
+            raise ExtractionError("article has no body text")
+        return ArticleItem(
+            url=url,
+            title=title,
+            text="\n\n".join(paragraphs),
+            published_at=published.isoformat() if published else None,
+            lang="en",
+            source=self.source,
+        )
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
