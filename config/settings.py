@@ -17,7 +17,8 @@ SECRET_FIELDS = ("slack_webhook_url", "smtp_password")
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="KIZUNA_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="KIZUNA_", env_file=".env", env_file_encoding="utf-8", extra="ignore",
+        env_ignore_empty=True,
     )
 
     database_url: str = "sqlite:///var/kizuna.db"

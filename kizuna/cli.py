@@ -1,0 +1,391 @@
+"""`kizuna`: the command line. Exit 0 on success, 1 on a failure the user must fix, 2 on bad
+usage; errors are one line on stderr (a traceback only with --debug)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from datetime import UTC, date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from config.errors import ConfigError
+
+app = typer.Typer(
+    help="Kizuna: monitor the Japan–Lao PDR Comprehensive Strategic Partnership.",
+    no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+alerts_app = typer.Typer(help="Alert delivery.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(alerts_app, name="alerts")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+_state = {"debug": False}
+
+
+class UserError(Exception):
+    """A failure the user must fix, reported as one line."""
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def handled(fn: F) -> F:
+    """Turn any failure of a command into one line on stderr and exit code 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (typer.Exit, typer.Abort, typer.BadParameter, KeyboardInterrupt):
+            raise
+        except BrokenPipeError:
+            # The reader (e.g. `| head`) went away: stop quietly, as Unix tools do.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(0) from None
+        except (ConfigError, UserError) as exc:
+            _report(exc, f"error: {exc}")
+        except Exception as exc:  # noqa: BLE001 (the CLI's last line of defence)
+            text = str(exc).strip()
+            first = text.splitlines()[0] if text else ""
+            _report(exc, f"error: {type(exc).__name__}: {first} (run with --debug for details)")
+        raise typer.Exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _report(exc: BaseException, line: str) -> None:
+    if _state["debug"]:
+        traceback.print_exception(exc)
+    err.print(line, markup=False)
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+def _parse_day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"expected YYYY-MM-DD, got {value!r}", param_hint=option) from None
+
+
+# ---------------------------------------------------------------- demo, crawl
+
+@app.command()
+@handled
+def demo() -> None:
+    """Run the main job offline: serve the bundled fixture sites on 127.0.0.1, crawl them,
+    ingest, match, queue alerts, and write the digest and Slack payloads to var/demo/."""
+    from kizuna.demo import run_demo
+
+    run_demo(out)
+
+
+@app.command()
+@handled
+def crawl(
+    sources: Annotated[list[str] | None, typer.Argument(help="Source keys; all enabled if none.")]
+    = None,
+    since: Annotated[str | None, typer.Option(help="Skip items published before YYYY-MM-DD.")]
+    = None,
+    trigger: Annotated[str, typer.Option(hidden=True)] = "manual",
+) -> None:
+    """Crawl some or all enabled sources now, through the ingest path."""
+    from config.registry import load_sources
+    from kizuna.context import open_app
+
+    since_day = _parse_day(since, "--since")
+    ctx = open_app()
+    registry = load_sources(ctx.settings.config_dir)
+    by_key = {s.key: s for s in registry}
+    if sources:
+        unknown = [s for s in sources if s not in by_key]
+        if unknown:
+            raise UserError(f"unknown source {unknown[0]!r} (known: {', '.join(by_key)})")
+        chosen = [by_key[s] for s in sources]
+    else:
+        chosen = [s for s in registry if s.enabled]
+    if not chosen:
+        raise UserError("no enabled source to crawl (see config/sources.yaml)")
+    _crawl_and_report(ctx, chosen, since_day, trigger)
+
+
+def _crawl_and_report(ctx, chosen, since_day, trigger: str) -> None:  # type: ignore[no-untyped-def]
+    from kizuna.crawl import CrawlOutcome
+    from kizuna.crawl import crawl as run_crawl
+
+    level = "DEBUG" if _state["debug"] else "ERROR"
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=err, transient=True, disable=not err.is_terminal) as progress:
+        tasks = {s.key: progress.add_task(f"{s.key}: starting") for s in chosen}
+
+        def update(_event: str, o: CrawlOutcome) -> None:
+            progress.update(tasks[o.source],
+                            description=f"{o.source}: {o.pages} pages, {o.items} items")
+
+        outcomes = run_crawl(chosen, ctx.settings, ctx.engine, trigger=trigger, since=since_day,
+                             progress=update, log_level=level)
+    table = Table(title="Crawl summary")
+    for col in ("source", "status", "pages", "items", "new", "duplicate", "updated", "rejected",
+                "matches", "error"):
+        table.add_column(col, justify="right" if col not in ("source", "status", "error")
+                         else "left")
+    for o in outcomes:
+        table.add_row(o.source, o.status, str(o.pages), str(o.items), str(o.new),
+                      str(o.duplicates), str(o.updated), str(o.rejected), str(o.matches),
+                      o.error or "")
+    out.print(table)
+    failed = [o.source for o in outcomes if o.status != "ok"]
+    if failed:
+        raise UserError(f"crawl failed for {', '.join(failed)} (see the error column)")
+
+
+# ---------------------------------------------------------------- ingest, match
+
+@app.command()
+@handled
+def ingest(
+    file: Annotated[str, typer.Argument(help="JSON Lines file of items, or - for stdin.")],
+) -> None:
+    """Store items (url, title, text|summary, published_at|date, lang, source, id) through the
+    same path as crawled ones. Exits 1 if any line was rejected (the others are stored)."""
+    from kizuna.context import open_app
+    from kizuna.ingest import IngestResult, IngestTally, Ingestor
+    from kizuna.jsonl import read_jsonl
+
+    ctx = open_app()
+    ingestor = Ingestor(ctx.engine, ctx.settings)
+    tally = IngestTally()
+    for number, data, problem in read_jsonl(file):
+        result = (IngestResult("rejected", reason=problem) if problem
+                  else ingestor.ingest(data))
+        tally.add(result, number)
+    c = tally.counts
+    out.print(f"new {c['new']}, duplicate {c['duplicate']}, updated {c['updated']}, "
+              f"rejected {c['rejected']}; {tally.matches} commitment matches, "
+              f"{tally.alerts} alerts queued")
+    for number, reason in tally.rejected:
+        err.print(f"line {number}: rejected: {reason}")
+    if tally.rejected:
+        raise typer.Exit(1)
+
+
+@app.command()
+@handled
+def match(
+    file: Annotated[str, typer.Argument(help="JSON Lines file of items, or - for stdin.")],
+) -> None:
+    """Classify items without touching the database: one JSON object per input line."""
+    from config.registry import load_commitments, load_sources
+    from config.settings import get_settings
+    from kizuna.items import ItemError, parse_item
+    from kizuna.jsonl import read_jsonl
+    from matching.matcher import Matcher
+
+    settings = get_settings()
+    matcher = Matcher(load_commitments(settings.config_dir).commitments)
+    home = {s.key: s.country for s in load_sources(settings.config_dir)}
+    bad = 0
+    for number, data, problem in read_jsonl(file):
+        given_id = data.get("id") if isinstance(data, dict) else None
+        record: dict[str, object] = {"id": given_id if given_id is not None else number}
+        try:
+            if problem:
+                raise ItemError(problem)
+            item = parse_item(data)
+        except ItemError as exc:
+            bad += 1
+            err.print(f"line {number}: {exc}")
+            record.update(relevant=False, commitments=[], possible=[], error=str(exc))
+        else:
+            result = matcher.match(item.title, item.text, home.get(item.source or ""))
+            record.update(
+                relevant=result.relevant,
+                commitments=[h.as_contract() for h in result.commitments],
+                possible=[h.as_contract() for h in result.possible],
+            )
+        sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+    if bad:
+        raise typer.Exit(1)
+
+
+# ---------------------------------------------------------------- export, digest, commitments
+
+class ExportKind(str, Enum):
+    articles = "articles"
+    stories = "stories"
+    matches = "matches"
+
+
+class ExportFormat(str, Enum):
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+@app.command()
+@handled
+def export(
+    kind: Annotated[ExportKind, typer.Argument(help="What to export.")],
+    format: Annotated[ExportFormat, typer.Option("--format", help="Output format.")]  # noqa: A002
+    = ExportFormat.jsonl,
+    since: Annotated[str | None, typer.Option(help="Published on or after YYYY-MM-DD.")] = None,
+) -> None:
+    """Write stored articles, stories or matches to stdout."""
+    from kizuna import export as exporter
+    from kizuna.context import open_app
+    from storage.db import session_scope
+
+    since_day = _parse_day(since, "--since")
+    ctx = open_app()
+    produce, fields = exporter.EXPORTS[kind.value]
+    with session_scope(ctx.engine) as session:
+        exporter.write(produce(session, since_day), fields, format.value, sys.stdout)
+
+
+@app.command()
+@handled
+def digest(
+    day: Annotated[str | None, typer.Option("--date", help="Local day YYYY-MM-DD (default today).")]
+    = None,
+    preview: Annotated[Path | None, typer.Option(help="Write the HTML here (and .txt beside).")]
+    = None,
+) -> None:
+    """Compose the digest of one day; with --preview, write it to files instead of printing."""
+    from alerts.digest import compose
+    from kizuna.context import open_app
+    from storage.db import session_scope
+
+    ctx = open_app()
+    tz = ctx.settings.tz
+    the_day = _parse_day(day, "--date") or datetime.now(tz).date()
+    with session_scope(ctx.engine) as session:
+        d = compose(session, the_day, tz)
+    if preview is None:
+        out.print(d.render_text())
+        return
+    preview.parent.mkdir(parents=True, exist_ok=True)
+    preview.write_text(d.render_html(), encoding="utf-8")
+    preview.with_suffix(".txt").write_text(d.render_text(), encoding="utf-8")
+    out.print(f"{d.subject}\nwritten to {preview} and {preview.with_suffix('.txt')}")
+
+
+@app.command()
+@handled
+def commitments() -> None:
+    """List the tracked commitments with matched stories, latest evidence and days quiet."""
+    from config.registry import load_commitments
+    from kizuna.context import open_app
+    from kizuna.export import commitment_activity
+    from storage.commitments import sync_commitments
+    from storage.db import session_scope
+
+    ctx = open_app()
+    catalogue = load_commitments(ctx.settings.config_dir)
+    with session_scope(ctx.engine) as session:
+        ids = sync_commitments(session, catalogue.commitments)
+        activity = commitment_activity(session)
+    now = datetime.now(UTC)
+    table = Table(title=f"{len(catalogue.commitments)} tracked commitments")
+    for col in ("key", "¶", "title", "area", "stories", "latest", "days quiet"):
+        table.add_column(col, justify="right" if col in ("¶", "stories", "days quiet") else "left",
+                         no_wrap=True, overflow="ellipsis", max_width=48 if col == "title" else None)
+    for c in catalogue.commitments:
+        n, latest = activity.get(ids[c.key], (0, None))
+        table.add_row(c.key, str(c.paragraph), c.title, c.area, str(n),
+                      latest.date().isoformat() if latest else "—",
+                      str((now - latest).days) if latest else "—")
+    out.print(table)
+
+
+# ---------------------------------------------------------------- config, db, alerts, run
+
+@app.command("config")
+@handled
+def show_config() -> None:
+    """Show the effective settings (secrets masked), config files and channel status."""
+    from alerts.routing import channel_status
+    from config.registry import config_path
+    from config.settings import get_settings
+
+    settings = get_settings()
+    table = Table(title="Effective settings", show_header=True)
+    table.add_column("setting")
+    table.add_column("value")
+    for name, value in settings.public_view().items():
+        table.add_row(name, "" if value is None else str(value))
+    out.print(table)
+    for name in ("sources.yaml", "commitments.yaml", "alerts.yaml"):
+        out.print(f"{name}: {config_path(settings.config_dir, name)}")
+    for channel in ("slack", "email"):
+        out.print(f"{channel}: {channel_status(channel, settings)[1]}")
+
+
+@db_app.command("upgrade")
+@handled
+def db_upgrade() -> None:
+    """Apply pending schema migrations."""
+    from config.settings import get_settings, mask_url_password
+    from storage.db import check_connection, make_engine
+    from storage.migrate import upgrade
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    check_connection(engine)
+    before, after = upgrade(engine)
+    where = mask_url_password(settings.database_url)
+    if before == after:
+        out.print(f"{where}: already at revision {after}")
+    else:
+        out.print(f"{where}: upgraded from {before or 'empty'} to revision {after}")
+
+
+@alerts_app.command("flush")
+@handled
+def alerts_flush() -> None:
+    """Send every queued alert that is due."""
+    from alerts.delivery import flush
+    from kizuna.context import open_app
+
+    ctx = open_app()
+    report = flush(ctx.engine, ctx.settings)
+    out.print(f"sent {report.sent}, retrying later {report.retrying}, failed {report.failed}")
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+@handled
+def run() -> None:
+    """Start the scheduler service (crawls on their schedules, alert delivery)."""
+    from kizuna.context import open_app
+    from scheduler.service import serve
+
+    ctx = open_app()
+    serve(ctx.settings, out)
+
+
+# ---------------------------------------------------------------- entry point
+
+def main() -> None:
+    app()

@@ -1,0 +1,68 @@
+"""`kizuna run`: the APScheduler service. Each crawl runs as a child process
+(`kizuna crawl KEY`) with a hard time limit, so a hung or crashed crawl never takes the
+service down and every crawl gets a fresh Twisted reactor (ENGINEERING.md §1)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import subprocess
+import sys
+from typing import Any
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from rich.console import Console
+
+from alerts.delivery import flush
+from config.registry import Source, load_sources
+from config.settings import Settings
+from storage.db import make_engine
+
+log = logging.getLogger(__name__)
+CRAWL_TIME_LIMIT = 45 * 60
+
+
+def crawl_in_child(source_key: str) -> int:
+    cmd = [sys.executable, "-m", "kizuna", "crawl", source_key, "--trigger", "scheduled"]
+    try:
+        done = subprocess.run(cmd, timeout=CRAWL_TIME_LIMIT, check=False)
+    except subprocess.TimeoutExpired:
+        log.error("crawl of %s exceeded %ss and was killed", source_key, CRAWL_TIME_LIMIT)
+        return -1
+    if done.returncode:
+        log.error("crawl of %s exited with %s", source_key, done.returncode)
+    return done.returncode
+
+
+def build_scheduler(settings: Settings, sources: list[Source]) -> BlockingScheduler:
+    scheduler = BlockingScheduler(
+        timezone=settings.tz,
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 15 * 60},
+    )
+    for source in sources:
+        if not source.enabled:
+            continue
+        scheduler.add_job(
+            crawl_in_child, CronTrigger.from_crontab(source.schedule, timezone=settings.tz),
+            args=[source.key], id=f"crawl:{source.key}", replace_existing=True, jitter=60,
+        )
+    engine = make_engine(settings.database_url)
+    scheduler.add_job(flush, IntervalTrigger(minutes=1), args=[engine, settings],
+                      id="alerts:flush", replace_existing=True, misfire_grace_time=30)
+    return scheduler
+
+
+def serve(settings: Settings, console: Console) -> None:
+    scheduler = build_scheduler(settings, load_sources(settings.config_dir))
+
+    def stop(signum: int, _frame: Any) -> None:
+        console.print(f"received signal {signum}; stopping")
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for job in scheduler.get_jobs():
+        console.print(f"scheduled {job.id}: {job.trigger}")
+    scheduler.start()
