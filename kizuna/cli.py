@@ -32,7 +32,8 @@ alerts_app = typer.Typer(help="Alert delivery.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(alerts_app, name="alerts")
 
-out = Console(highlight=False, soft_wrap=True)
+# Piped output gets a wide console so tables stay readable in files and pagers.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 _state = {"debug": False}
 

@@ -88,7 +88,10 @@ def crawl(
             assert run.id is not None
             outcomes.append(CrawlOutcome(source=source.key, run_id=run.id))
 
-    process = CrawlerProcess(scrapy_settings(settings, log_level=log_level))
+    _install_log_handler(log_level)
+    scrapy_conf = scrapy_settings(settings, log_level=log_level)
+    scrapy_conf["LOG_ENABLED"] = False  # our handler below, not Scrapy's, writes the log
+    process = CrawlerProcess(scrapy_conf)
     crawlers: list[tuple[Source, CrawlOutcome, Crawler, _Watcher]] = []
     for source, outcome in zip(sources, outcomes, strict=True):
         crawler = process.create_crawler(SPIDERS[source.spider])
@@ -104,6 +107,32 @@ def crawl(
     for source, outcome, crawler, _watcher in crawlers:
         _finish(engine, source, outcome, crawler)
     return outcomes
+
+
+class _OneLine(logging.Formatter):
+    """Log records as single lines: the cause, not the traceback (that is for --debug)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage().strip().splitlines()[0] if record.getMessage() else ""
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            message += f" ({type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''})"
+        return f"{record.levelname.lower()}: {message}"
+
+
+def _install_log_handler(level: str) -> None:
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_kizuna", False):
+            root.removeHandler(handler)
+    handler = logging.StreamHandler()
+    handler._kizuna = True  # type: ignore[attr-defined]
+    if level != "DEBUG":
+        handler.setFormatter(_OneLine())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s [%(name)s] %(levelname)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(level)
 
 
 def _failed(failure: Any, outcome: CrawlOutcome) -> None:
@@ -126,7 +155,11 @@ def _finish(engine: Engine, source: Source, outcome: CrawlOutcome, crawler: Craw
     if outcome.error is None and reason != "finished":
         outcome.error = f"crawl ended early: {reason or 'did not start'}"
     if outcome.error is None and outcome.pages == 0:
-        outcome.error = "no page could be fetched"
+        causes = ", ".join(
+            f"{k.rsplit('/', 1)[-1].rsplit('.', 1)[-1]} ×{v}" for k, v in stats.items()
+            if k.startswith("downloader/exception_type_count/")
+        ) or "every request was refused or filtered"
+        outcome.error = f"no page could be fetched ({causes})"
     outcome.status = "ok" if outcome.error is None else "failed"
     with session_scope(engine) as session:
         run = session.get(CrawlRun, outcome.run_id)

@@ -19,7 +19,7 @@ class Item(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
     id: str | None = None
-    url: str = Field(pattern=r"^https?://[^\s/]+", max_length=4000)
+    url: str = Field(pattern=r"(?i)^https?://[^\s/]+", max_length=4000)
     title: str = Field(default="", max_length=2000)
     text: str = Field(default="", max_length=MAX_TEXT)
     published_at: datetime | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from config.registry import Commitment
@@ -9,19 +10,25 @@ from storage.models import CommitmentRow
 
 
 def sync_commitments(session: Session, commitments: list[Commitment]) -> dict[str, int]:
-    """Insert or update every configured commitment; returns key -> row id.
+    """Upsert every configured commitment; returns key -> row id.
 
-    Rows of commitments removed from the file stay (old matches keep their meaning).
+    An upsert, not read-then-insert: several processes start at once (a scheduled and an
+    on-demand crawl). Rows of commitments removed from the file stay, so old matches keep
+    their meaning.
     """
-    rows = {r.key: r for r in session.exec(select(CommitmentRow)).all()}
-    for c in commitments:
-        row = rows.get(c.key) or CommitmentRow(
-            key=c.key, document=c.document, paragraph=c.paragraph, title=c.title,
-            area=c.area, text=c.text,
+    if commitments:
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        values = [
+            {"key": c.key, "document": c.document, "paragraph": c.paragraph, "title": c.title,
+             "area": c.area, "text": c.text}
+            for c in commitments
+        ]
+        stmt = insert(CommitmentRow).values(values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["key"],
+            set_={f: stmt.excluded[f] for f in ("document", "paragraph", "title", "area", "text")},
         )
-        row.document, row.paragraph, row.title = c.document, c.paragraph, c.title
-        row.area, row.text = c.area, c.text
-        session.add(row)
-        rows[c.key] = row
-    session.flush()
-    return {key: row.id for key, row in rows.items() if row.id is not None}
+        session.execute(stmt)
+    rows = session.exec(select(CommitmentRow.key, CommitmentRow.id)).all()
+    return {key: row_id for key, row_id in rows if row_id is not None}

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Engine
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_PG_LOCK_KEY = 0x4B5A4D47  # "KZMG": one migrator at a time across processes and hosts
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -29,13 +34,38 @@ def head_revision(engine: Engine) -> str | None:
     return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
 
 
+@contextmanager
+def _exclusive(engine: Engine) -> Iterator[Connection]:
+    """A transaction no other migrator runs beside (two `kizuna` processes starting on an
+    empty database would otherwise both create the tables)."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+            yield conn
+        return
+    database = engine.url.database
+    if not database or database == ":memory:":
+        with engine.begin() as conn:
+            yield conn
+        return
+    with open(f"{database}.migrate.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            with engine.begin() as conn:
+                yield conn
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def upgrade(engine: Engine) -> tuple[str | None, str | None]:
     """Bring the schema to the newest revision; returns (before, after)."""
-    before = current_revision(engine)
     head = head_revision(engine)
-    if before != head:
-        cfg = alembic_config(engine)
-        with engine.begin() as conn:
+    if current_revision(engine) == head:
+        return head, head
+    with _exclusive(engine) as conn:
+        before = MigrationContext.configure(conn).get_current_revision()
+        if before != head:
+            cfg = alembic_config(engine)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     return before, head

@@ -1,0 +1,32 @@
+"""`kizuna demo`: the whole loop offline, twice, as a newcomer would run it."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import Env
+
+
+def test_demo_twice_stores_nothing_twice(kenv: Env) -> None:
+    first = kenv.run("demo")
+    assert first.returncode == 0, first.stderr
+    demo = kenv.cwd / "var" / "demo"
+    for name in ("digest.html", "digest.txt", "slack.jsonl"):
+        assert (demo / name).stat().st_size > 0, name
+    assert "pages fetched" in first.stdout and "var/demo/digest.html" in first.stdout
+    messages = [json.loads(line) for line in (demo / "slack.jsonl").read_text().splitlines()]
+    assert messages and all(m["blocks"] and m["text"] for m in messages)
+    assert any("Chao Anouvong" in m["text"] for m in messages)
+    assert not any("Railway" in m["text"] for m in messages)  # a hard negative never alerts
+    digest = (demo / "digest.txt").read_text()
+    assert "¶18" in digest and "Chao Anouvong Stadium" in digest
+
+    second = kenv.run("demo")
+    assert second.returncode == 0, second.stderr
+    assert "already stored" in second.stdout and "nothing was stored twice" in second.stdout
+    assert (demo / "slack.jsonl").read_text().splitlines() == [json.dumps(m, ensure_ascii=False)
+                                                                for m in messages]
+    exported = kenv.run("export", "articles").stdout.splitlines()
+    assert len(exported) == 12
+    listing = kenv.run("commitments")
+    assert listing.returncode == 0 and "csp2025-18" in listing.stdout
