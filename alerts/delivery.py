@@ -33,8 +33,11 @@ def flush(engine: Engine, settings: Settings, *, file_dir: Path | None = None) -
     with session_scope(engine) as session:
         due = session.exec(
             select(Outbox)
-            .where(Outbox.status == "pending", Outbox.channel == "slack",
-                   Outbox.next_attempt_at <= utcnow())
+            .where(
+                Outbox.status == "pending",
+                Outbox.channel == "slack",
+                Outbox.next_attempt_at <= utcnow(),
+            )
             .order_by(col(Outbox.id))
         ).all()
         ids = [row.id for row in due]
@@ -53,7 +56,7 @@ def flush(engine: Engine, settings: Settings, *, file_dir: Path | None = None) -
                         row.status = "failed"
                         report.failed += 1
                     else:
-                        delay = exc.retry_after or min(3600, 30 * 2 ** row.attempts)
+                        delay = exc.retry_after or min(3600, 30 * 2**row.attempts)
                         row.next_attempt_at = utcnow() + timedelta(seconds=delay)
                         report.retrying += 1
                 else:
@@ -64,8 +67,9 @@ def flush(engine: Engine, settings: Settings, *, file_dir: Path | None = None) -
     return report
 
 
-def _send_slack(client: httpx.Client, settings: Settings, payload: dict[str, object],
-                file_dir: Path) -> None:
+def _send_slack(
+    client: httpx.Client, settings: Settings, payload: dict[str, object], file_dir: Path
+) -> None:
     if settings.slack_backend == "file":
         file_dir.mkdir(parents=True, exist_ok=True)
         with (file_dir / "slack.jsonl").open("a", encoding="utf-8") as fh:

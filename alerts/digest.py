@@ -58,9 +58,11 @@ class Digest:
     def subject(self) -> str:
         n = self.story_count
         moved = sum(1 for s in self.sections if s.entries)
-        return (f"Kizuna digest {self.day.isoformat()}: {n} Japan–Laos "
-                f"{'story' if n == 1 else 'stories'}, {moved} "
-                f"{'commitment' if moved == 1 else 'commitments'} moved")
+        return (
+            f"Kizuna digest {self.day.isoformat()}: {n} Japan–Laos "
+            f"{'story' if n == 1 else 'stories'}, {moved} "
+            f"{'commitment' if moved == 1 else 'commitments'} moved"
+        )
 
     def render_text(self) -> str:
         return _env.get_template("digest.txt").render(d=self)
@@ -79,16 +81,23 @@ def compose(session: Session, day: date, tz: ZoneInfo, min_tier: str = "possible
     start, end = day_bounds(day, tz)
     articles = session.exec(
         select(Article)
-        .where(Article.first_seen_at >= start, Article.first_seen_at < end,
-               col(Article.relevant).is_(True))
+        .where(
+            Article.first_seen_at >= start,
+            Article.first_seen_at < end,
+            col(Article.relevant).is_(True),
+        )
         .order_by(col(Article.published_at).desc())
     ).all()
     ids = [a.id for a in articles]
-    rows = session.exec(
-        select(Match, CommitmentRow)
-        .join(CommitmentRow, col(CommitmentRow.id) == Match.commitment_id)
-        .where(col(Match.article_id).in_(ids))
-    ).all() if ids else []
+    rows = (
+        session.exec(
+            select(Match, CommitmentRow)
+            .join(CommitmentRow, col(CommitmentRow.id) == Match.commitment_id)
+            .where(col(Match.article_id).in_(ids))
+        ).all()
+        if ids
+        else []
+    )
     by_article = {a.id: a for a in articles}
     sections: dict[str, DigestSection] = {}
     matched: set[int] = set()
@@ -120,10 +129,17 @@ def compose(session: Session, day: date, tz: ZoneInfo, min_tier: str = "possible
 
 
 def _entry(article: Article, tz: ZoneInfo, m: Match | None = None) -> DigestEntry:
-    published = (article.published_at.astimezone(tz).date().isoformat()
-                 if article.published_at else "date unknown")
+    published = (
+        article.published_at.astimezone(tz).date().isoformat()
+        if article.published_at
+        else "date unknown"
+    )
     return DigestEntry(
-        title=article.title or "(untitled)", url=article.url, source=article.source,
-        published=published, evidence=m.evidence if m else "", tier=m.tier if m else "",
+        title=article.title or "(untitled)",
+        url=article.url,
+        source=article.source,
+        published=published,
+        evidence=m.evidence if m else "",
+        tier=m.tier if m else "",
         score=m.score if m else 0.0,
     )

@@ -27,9 +27,16 @@ def enqueue(
     stmt = (
         insert(Outbox)
         .values(
-            channel=channel, route=route, kind=kind, idempotency_key=idempotency_key,
-            payload=payload, story_id=story_id, status="pending", attempts=0,
-            next_attempt_at=utcnow(), created_at=utcnow(),
+            channel=channel,
+            route=route,
+            kind=kind,
+            idempotency_key=idempotency_key,
+            payload=payload,
+            story_id=story_id,
+            status="pending",
+            attempts=0,
+            next_attempt_at=utcnow(),
+            created_at=utcnow(),
         )
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
     )

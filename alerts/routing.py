@@ -31,7 +31,9 @@ def active_routes(routes: list[Route], settings: Settings) -> list[Route]:
 
 def route_wants(route: Route, tiers_by_key: dict[str, str]) -> bool:
     """Does a story with these commitment hits (key -> best tier) go to this route?"""
-    wanted = {k: t for k, t in tiers_by_key.items() if not route.commitments or k in route.commitments}
+    wanted = {
+        k: t for k, t in tiers_by_key.items() if not route.commitments or k in route.commitments
+    }
     if route.min_tier == "match":
         return any(t == "match" for t in wanted.values())
     return bool(wanted)

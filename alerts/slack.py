@@ -38,27 +38,45 @@ def story_message(story: StoryView) -> dict[str, Any]:
     date = story.published_at.date().isoformat() if story.published_at else "date unknown"
     commitments = ", ".join(f"¶{h.paragraph} {h.title}" for h in story.hits) or "Japan–Laos news"
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "emoji": False,
-                                    "text": _cut(commitments, HEADER_LIMIT)}},
-        {"type": "section", "text": {"type": "mrkdwn",
-                                     "text": _cut(f"*{_link(story.url, story.title)}*",
-                                                  SECTION_LIMIT)}},
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "emoji": False, "text": _cut(commitments, HEADER_LIMIT)},
+        },
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": _cut(f"*{_link(story.url, story.title)}*", SECTION_LIMIT),
+            },
+        },
     ]
     for hit in story.hits:
         if len(blocks) >= MAX_BLOCKS - 1:
             break
-        body = (f"*¶{hit.paragraph} · {escape_mrkdwn(hit.title)}* ({hit.tier}, "
-                f"score {hit.score:.2f})\n> {escape_mrkdwn(hit.evidence)}")
-        blocks.append({"type": "section", "text": {"type": "mrkdwn",
-                                                   "text": _cut(body, SECTION_LIMIT)}})
+        body = (
+            f"*¶{hit.paragraph} · {escape_mrkdwn(hit.title)}* ({hit.tier}, "
+            f"score {hit.score:.2f})\n> {escape_mrkdwn(hit.evidence)}"
+        )
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": _cut(body, SECTION_LIMIT)}}
+        )
     source_line = escape_mrkdwn(story.source)
     if story.also_reported_by:
         source_line += " · also reported by " + escape_mrkdwn(", ".join(story.also_reported_by))
-    blocks.append({"type": "context", "elements": [
-        {"type": "mrkdwn", "text": _cut(f"{source_line} · {date}", SECTION_LIMIT)}]})
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [
+                {"type": "mrkdwn", "text": _cut(f"{source_line} · {date}", SECTION_LIMIT)}
+            ],
+        }
+    )
     fallback = f"{commitments}: {story.title} ({story.source}, {date}) {story.url}"
-    return {"text": _cut(fallback, FALLBACK_LIMIT), "blocks": blocks[:MAX_BLOCKS],
-            "unfurl_links": False}
+    return {
+        "text": _cut(fallback, FALLBACK_LIMIT),
+        "blocks": blocks[:MAX_BLOCKS],
+        "unfurl_links": False,
+    }
 
 
 class SlackError(Exception):

@@ -31,8 +31,9 @@ class Source(_Strict):
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: str
     kind: SourceKind
-    country: str | None = Field(default=None, pattern=r"^[a-z]{2}$",
-                                description="publisher's country, ISO 3166 alpha-2")
+    country: str | None = Field(
+        default=None, pattern=r"^[a-z]{2}$", description="publisher's country, ISO 3166 alpha-2"
+    )
     languages: list[str] = ["en"]
     enabled: bool = True
     spider: str = Field(description="which spider crawls it, e.g. 'kpl'")
@@ -182,8 +183,9 @@ def load_commitments(config_dir: Path) -> CommitmentsFile:
     documents = {d.key for d in catalogue.documents}
     for c in catalogue.commitments:
         if c.document not in documents:
-            raise ConfigError(f"{path}: commitments[{c.key}].document: "
-                              f"unknown document {c.document!r}")
+            raise ConfigError(
+                f"{path}: commitments[{c.key}].document: unknown document {c.document!r}"
+            )
     return catalogue
 
 

@@ -17,7 +17,10 @@ SECRET_FIELDS = ("slack_webhook_url", "smtp_password")
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="KIZUNA_", env_file=".env", env_file_encoding="utf-8", extra="ignore",
+        env_prefix="KIZUNA_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
         env_ignore_empty=True,
     )
 
@@ -61,14 +64,17 @@ class Settings(BaseSettings):
         try:
             url = make_url(value)
         except ArgumentError as exc:
-            raise ValueError("not a database URL (expected sqlite:///PATH or "
-                             "postgresql+psycopg://USER@HOST/DB)") from exc
+            raise ValueError(
+                "not a database URL (expected sqlite:///PATH or postgresql+psycopg://USER@HOST/DB)"
+            ) from exc
         if url.get_backend_name() not in ("sqlite", "postgresql"):
-            raise ValueError(f"unsupported database {url.get_backend_name()!r} "
-                             "(expected sqlite or postgresql)")
+            raise ValueError(
+                f"unsupported database {url.get_backend_name()!r} (expected sqlite or postgresql)"
+            )
         if url.get_backend_name() == "postgresql" and url.get_driver_name() != "psycopg":
-            raise ValueError("PostgreSQL URLs must use the psycopg 3 driver: "
-                             "postgresql+psycopg://...")
+            raise ValueError(
+                "PostgreSQL URLs must use the psycopg 3 driver: postgresql+psycopg://..."
+            )
         return value
 
     @property

@@ -3,18 +3,16 @@ usage; errors are one line on stderr (a traceback only with --debug)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
 import traceback
-from datetime import UTC, date, datetime
-from enum import Enum
-from pathlib import Path
-from typing import Annotated
-
-import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -22,10 +20,13 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from config.errors import ConfigError
+from kizuna.oneline import describe
 
 app = typer.Typer(
     help="Kizuna: monitor the Japan–Lao PDR Comprehensive Strategic Partnership.",
-    no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 alerts_app = typer.Typer(help="Alert delivery.", no_args_is_help=True)
@@ -60,10 +61,8 @@ def handled(fn: F) -> F:
             raise typer.Exit(0) from None
         except (ConfigError, UserError) as exc:
             _report(exc, f"error: {exc}")
-        except Exception as exc:  # noqa: BLE001 (the CLI's last line of defence)
-            text = str(exc).strip()
-            first = text.splitlines()[0] if text else ""
-            _report(exc, f"error: {type(exc).__name__}: {first} (run with --debug for details)")
+        except Exception as exc:  # the CLI's last line of defence
+            _report(exc, f"error: {describe(exc)} (run with --debug for details)")
         raise typer.Exit(1)
 
     return wrapper  # type: ignore[return-value]
@@ -93,6 +92,7 @@ def _parse_day(value: str | None, option: str) -> date | None:
 
 # ---------------------------------------------------------------- demo, crawl
 
+
 @app.command()
 @handled
 def demo() -> None:
@@ -106,10 +106,12 @@ def demo() -> None:
 @app.command()
 @handled
 def crawl(
-    sources: Annotated[list[str] | None, typer.Argument(help="Source keys; all enabled if none.")]
-    = None,
-    since: Annotated[str | None, typer.Option(help="Skip items published before YYYY-MM-DD.")]
-    = None,
+    sources: Annotated[
+        list[str] | None, typer.Argument(help="Source keys; all enabled if none.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Skip items published before YYYY-MM-DD.")
+    ] = None,
     trigger: Annotated[str, typer.Option(hidden=True)] = "manual",
 ) -> None:
     """Crawl some or all enabled sources now, through the ingest path."""
@@ -137,25 +139,59 @@ def _crawl_and_report(ctx, chosen, since_day, trigger: str) -> None:  # type: ig
     from kizuna.crawl import crawl as run_crawl
 
     level = "DEBUG" if _state["debug"] else "ERROR"
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=err, transient=True, disable=not err.is_terminal) as progress:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as progress:
         tasks = {s.key: progress.add_task(f"{s.key}: starting") for s in chosen}
 
         def update(_event: str, o: CrawlOutcome) -> None:
-            progress.update(tasks[o.source],
-                            description=f"{o.source}: {o.pages} pages, {o.items} items")
+            progress.update(
+                tasks[o.source], description=f"{o.source}: {o.pages} pages, {o.items} items"
+            )
 
-        outcomes = run_crawl(chosen, ctx.settings, ctx.engine, trigger=trigger, since=since_day,
-                             progress=update, log_level=level)
+        outcomes = run_crawl(
+            chosen,
+            ctx.settings,
+            ctx.engine,
+            trigger=trigger,
+            since=since_day,
+            progress=update,
+            log_level=level,
+        )
     table = Table(title="Crawl summary")
-    for col in ("source", "status", "pages", "items", "new", "duplicate", "updated", "rejected",
-                "matches", "error"):
-        table.add_column(col, justify="right" if col not in ("source", "status", "error")
-                         else "left")
+    for col in (
+        "source",
+        "status",
+        "pages",
+        "items",
+        "new",
+        "duplicate",
+        "updated",
+        "rejected",
+        "matches",
+        "error",
+    ):
+        table.add_column(
+            col, justify="right" if col not in ("source", "status", "error") else "left"
+        )
     for o in outcomes:
-        table.add_row(o.source, o.status, str(o.pages), str(o.items), str(o.new),
-                      str(o.duplicates), str(o.updated), str(o.rejected), str(o.matches),
-                      o.error or "")
+        table.add_row(
+            o.source,
+            o.status,
+            str(o.pages),
+            str(o.items),
+            str(o.new),
+            str(o.duplicates),
+            str(o.updated),
+            str(o.rejected),
+            str(o.matches),
+            o.error or "",
+        )
     out.print(table)
     failed = [o.source for o in outcomes if o.status != "ok"]
     if failed:
@@ -163,6 +199,7 @@ def _crawl_and_report(ctx, chosen, since_day, trigger: str) -> None:  # type: ig
 
 
 # ---------------------------------------------------------------- ingest, match
+
 
 @app.command()
 @handled
@@ -172,20 +209,21 @@ def ingest(
     """Store items (url, title, text|summary, published_at|date, lang, source, id) through the
     same path as crawled ones. Exits 1 if any line was rejected (the others are stored)."""
     from kizuna.context import open_app
-    from kizuna.ingest import IngestResult, IngestTally, Ingestor
+    from kizuna.ingest import Ingestor, IngestResult, IngestTally
     from kizuna.jsonl import read_jsonl
 
     ctx = open_app()
     ingestor = Ingestor(ctx.engine, ctx.settings)
     tally = IngestTally()
     for number, data, problem in read_jsonl(file):
-        result = (IngestResult("rejected", reason=problem) if problem
-                  else ingestor.ingest(data))
+        result = IngestResult("rejected", reason=problem) if problem else ingestor.ingest(data)
         tally.add(result, number)
     c = tally.counts
-    out.print(f"new {c['new']}, duplicate {c['duplicate']}, updated {c['updated']}, "
-              f"rejected {c['rejected']}; {tally.matches} commitment matches, "
-              f"{tally.alerts} alerts queued")
+    out.print(
+        f"new {c['new']}, duplicate {c['duplicate']}, updated {c['updated']}, "
+        f"rejected {c['rejected']}; {tally.matches} commitment matches, "
+        f"{tally.alerts} alerts queued"
+    )
     for number, reason in tally.rejected:
         err.print(f"line {number}: rejected: {reason}")
     if tally.rejected:
@@ -233,13 +271,14 @@ def match(
 
 # ---------------------------------------------------------------- export, digest, commitments
 
-class ExportKind(str, Enum):
+
+class ExportKind(StrEnum):
     articles = "articles"
     stories = "stories"
     matches = "matches"
 
 
-class ExportFormat(str, Enum):
+class ExportFormat(StrEnum):
     jsonl = "jsonl"
     csv = "csv"
 
@@ -248,8 +287,9 @@ class ExportFormat(str, Enum):
 @handled
 def export(
     kind: Annotated[ExportKind, typer.Argument(help="What to export.")],
-    format: Annotated[ExportFormat, typer.Option("--format", help="Output format.")]  # noqa: A002
-    = ExportFormat.jsonl,
+    format: Annotated[
+        ExportFormat, typer.Option("--format", help="Output format.")
+    ] = ExportFormat.jsonl,
     since: Annotated[str | None, typer.Option(help="Published on or after YYYY-MM-DD.")] = None,
 ) -> None:
     """Write stored articles, stories or matches to stdout."""
@@ -267,10 +307,12 @@ def export(
 @app.command()
 @handled
 def digest(
-    day: Annotated[str | None, typer.Option("--date", help="Local day YYYY-MM-DD (default today).")]
-    = None,
-    preview: Annotated[Path | None, typer.Option(help="Write the HTML here (and .txt beside).")]
-    = None,
+    day: Annotated[
+        str | None, typer.Option("--date", help="Local day YYYY-MM-DD (default today).")
+    ] = None,
+    preview: Annotated[
+        Path | None, typer.Option(help="Write the HTML here (and .txt beside).")
+    ] = None,
 ) -> None:
     """Compose the digest of one day; with --preview, write it to files instead of printing."""
     from alerts.digest import compose
@@ -309,17 +351,29 @@ def commitments() -> None:
     now = datetime.now(UTC)
     table = Table(title=f"{len(catalogue.commitments)} tracked commitments")
     for col in ("key", "¶", "title", "area", "stories", "latest", "days quiet"):
-        table.add_column(col, justify="right" if col in ("¶", "stories", "days quiet") else "left",
-                         no_wrap=True, overflow="ellipsis", max_width=48 if col == "title" else None)
+        table.add_column(
+            col,
+            justify="right" if col in ("¶", "stories", "days quiet") else "left",
+            no_wrap=True,
+            overflow="ellipsis",
+            max_width=48 if col == "title" else None,
+        )
     for c in catalogue.commitments:
         n, latest = activity.get(ids[c.key], (0, None))
-        table.add_row(c.key, str(c.paragraph), c.title, c.area, str(n),
-                      latest.date().isoformat() if latest else "—",
-                      str((now - latest).days) if latest else "—")
+        table.add_row(
+            c.key,
+            str(c.paragraph),
+            c.title,
+            c.area,
+            str(n),
+            latest.date().isoformat() if latest else "—",
+            str((now - latest).days) if latest else "—",
+        )
     out.print(table)
 
 
 # ---------------------------------------------------------------- config, db, alerts, run
+
 
 @app.command("config")
 @handled
@@ -387,6 +441,7 @@ def run() -> None:
 
 
 # ---------------------------------------------------------------- entry point
+
 
 def main() -> None:
     app()

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from config.registry import Source
 from config.settings import Settings
 from kizuna.ingest import Ingestor
+from kizuna.oneline import describe, first_line
 from spiders.registry import SPIDERS
 from spiders.settings import scrapy_settings
 from storage.db import session_scope
@@ -113,10 +114,9 @@ class _OneLine(logging.Formatter):
     """Log records as single lines: the cause, not the traceback (that is for --debug)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        message = record.getMessage().strip().splitlines()[0] if record.getMessage() else ""
+        message = first_line(record.getMessage())
         if record.exc_info and record.exc_info[1] is not None:
-            exc = record.exc_info[1]
-            message += f" ({type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''})"
+            message += f" ({describe(record.exc_info[1])})"
         return f"{record.levelname.lower()}: {message}"
 
 
@@ -142,8 +142,7 @@ def _failed(failure: Any, outcome: CrawlOutcome) -> None:
 
 def _finish(engine: Engine, source: Source, outcome: CrawlOutcome, crawler: Crawler) -> None:
     stats = crawler.stats.get_stats() if crawler.stats else {}
-    outcome.stats = {k: (v.isoformat() if hasattr(v, "isoformat") else v)
-                     for k, v in stats.items()}
+    outcome.stats = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in stats.items()}
     outcome.new = stats.get("kizuna/new", 0)
     outcome.duplicates = stats.get("kizuna/duplicate", 0)
     outcome.updated = stats.get("kizuna/updated", 0)
@@ -155,10 +154,14 @@ def _finish(engine: Engine, source: Source, outcome: CrawlOutcome, crawler: Craw
     if outcome.error is None and reason != "finished":
         outcome.error = f"crawl ended early: {reason or 'did not start'}"
     if outcome.error is None and outcome.pages == 0:
-        causes = ", ".join(
-            f"{k.rsplit('/', 1)[-1].rsplit('.', 1)[-1]} ×{v}" for k, v in stats.items()
-            if k.startswith("downloader/exception_type_count/")
-        ) or "every request was refused or filtered"
+        causes = (
+            ", ".join(
+                f"{k.rsplit('/', 1)[-1].rsplit('.', 1)[-1]} ×{v}"
+                for k, v in stats.items()
+                if k.startswith("downloader/exception_type_count/")
+            )
+            or "every request was refused or filtered"
+        )
         outcome.error = f"no page could be fetched ({causes})"
     outcome.status = "ok" if outcome.error is None else "failed"
     with session_scope(engine) as session:
@@ -170,6 +173,12 @@ def _finish(engine: Engine, source: Source, outcome: CrawlOutcome, crawler: Craw
         run.duplicates, run.updated = outcome.duplicates, outcome.updated
         run.rejected, run.error, run.stats = outcome.rejected, outcome.error, outcome.stats
         session.add(run)
-        record_crawl(session, source.key, ok=outcome.status == "ok", error=outcome.error,
-                     new_items=outcome.new, cadence_hours=source.cadence_hours,
-                     last_item_at=utcnow())
+        record_crawl(
+            session,
+            source.key,
+            ok=outcome.status == "ok",
+            error=outcome.error,
+            new_items=outcome.new,
+            cadence_hours=source.cadence_hours,
+            last_item_at=utcnow(),
+        )

@@ -32,8 +32,9 @@ def run_demo(console: Console) -> None:
     demo_dir = base.var_dir / "demo"
     demo_dir.mkdir(parents=True, exist_ok=True)
     # Loopback must never go through a proxy the user has set for the real web.
-    os.environ["NO_PROXY"] = ",".join(filter(None, [os.environ.get("NO_PROXY"),
-                                                    "127.0.0.1", "localhost"]))
+    os.environ["NO_PROXY"] = ",".join(
+        filter(None, [os.environ.get("NO_PROXY"), "127.0.0.1", "localhost"])
+    )
     sites = [FixtureSite.load(d) for d in demo_site_dirs()]
     with ExitStack() as stack:
         servers = [stack.enter_context(FixtureServer(site)) for site in sites]
@@ -43,12 +44,17 @@ def run_demo(console: Console) -> None:
         check_connection(engine)
         upgrade(engine)
         origins = {s.origin for s in sites}
-        sources = [s for s in load_sources(settings.config_dir)
-                   if s.enabled and any(u.startswith(tuple(origins)) for u in s.start_urls)]
+        sources = [
+            s
+            for s in load_sources(settings.config_dir)
+            if s.enabled and any(u.startswith(tuple(origins)) for u in s.start_urls)
+        ]
         with session_scope(engine) as session:
             stored_before = session.exec(select(func.count(col(Article.id)))).one()
-        console.print(f"Serving {len(sites)} fixture site(s) on 127.0.0.1; crawling "
-                      f"{', '.join(s.key for s in sources)} …")
+        console.print(
+            f"Serving {len(sites)} fixture site(s) on 127.0.0.1; crawling "
+            f"{', '.join(s.key for s in sources)} …"
+        )
         outcomes = crawl(sources, settings, engine, trigger="demo")
 
     report = flush(engine, settings, file_dir=demo_dir)
@@ -56,12 +62,13 @@ def run_demo(console: Console) -> None:
     with session_scope(engine) as session:
         digest = compose(session, today, settings.tz)
         stored = session.exec(select(func.count(col(Article.id)))).one()
-        relevant = session.exec(select(func.count(col(Article.id)))
-                                .where(col(Article.relevant).is_(True))).one()
-        matches = session.exec(select(func.count(col(Match.id)))
-                               .where(Match.tier == "match")).one()
-        queued = session.exec(select(func.count(col(Outbox.id)))
-                              .where(Outbox.status == "pending")).one()
+        relevant = session.exec(
+            select(func.count(col(Article.id))).where(col(Article.relevant).is_(True))
+        ).one()
+        matches = session.exec(select(func.count(col(Match.id))).where(Match.tier == "match")).one()
+        queued = session.exec(
+            select(func.count(col(Outbox.id))).where(Outbox.status == "pending")
+        ).one()
     html_path, text_path = demo_dir / "digest.html", demo_dir / "digest.txt"
     html_path.write_text(digest.render_html(), encoding="utf-8")
     text_path.write_text(digest.render_text(), encoding="utf-8")
@@ -85,15 +92,22 @@ def run_demo(console: Console) -> None:
     table.add_row("digest stories today", str(digest.story_count))
     console.print(table)
     if stored_before and not new:
-        console.print(f"Second run: all {dup} articles were already stored; nothing was stored "
-                      "twice and no Slack message was written again.")
+        console.print(
+            f"Second run: all {dup} articles were already stored; nothing was stored "
+            "twice and no Slack message was written again."
+        )
     failed = [o for o in outcomes if o.status != "ok"]
     for o in failed:
         console.print(f"[red]{o.source} failed:[/red] {o.error}")
-    console.print(f"Database: {mask_url_password(settings.database_url)}"
-                  f"{' (pending alerts: ' + str(queued) + ')' if queued else ''}")
-    for label, path in (("Digest (HTML)", html_path), ("Digest (text)", text_path),
-                        ("Slack payloads", slack_path)):
+    console.print(
+        f"Database: {mask_url_password(settings.database_url)}"
+        f"{' (pending alerts: ' + str(queued) + ')' if queued else ''}"
+    )
+    for label, path in (
+        ("Digest (HTML)", html_path),
+        ("Digest (text)", text_path),
+        ("Slack payloads", slack_path),
+    ):
         console.print(f"{label}: {_show(path)}")
     console.print("Next: kizuna export articles | kizuna commitments | kizuna digest")
     if failed:

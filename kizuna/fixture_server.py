@@ -15,8 +15,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import yaml
 
 DEMO_SITES = Path(__file__).resolve().parent / "demo_sites"
-CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".txt": "text/plain; charset=utf-8",
-                 ".xml": "application/xml; charset=utf-8", ".json": "application/json"}
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".xml": "application/xml; charset=utf-8",
+    ".json": "application/json",
+}
 # A fixed, old modification time: re-crawls can revalidate and get 304.
 LAST_MODIFIED = formatdate(1735689600, usegmt=True)
 
@@ -45,7 +49,7 @@ class FixtureSite:
 class _Handler(BaseHTTPRequestHandler):
     site: FixtureSite
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         self.site.requests.append(self.path)
         target = self.site.routes.get(route_key(self.path))
         if target is None or not target.exists():
@@ -62,8 +66,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(200, body, target.suffix, {"ETag": etag, "Last-Modified": LAST_MODIFIED})
 
-    def _send(self, status: int, body: bytes, suffix: str, extra: dict[str, str] | None = None
-              ) -> None:
+    def _send(
+        self, status: int, body: bytes, suffix: str, extra: dict[str, str] | None = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", CONTENT_TYPES.get(suffix, "application/octet-stream"))
         self.send_header("Content-Length", str(len(body)))
@@ -72,7 +77,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
 

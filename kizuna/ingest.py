@@ -64,7 +64,8 @@ class Ingestor:
         catalogue = load_commitments(settings.config_dir)
         self.matcher = Matcher(catalogue.commitments)
         self.routes: list[Route] = [
-            r for r in active_routes(load_routes(settings.config_dir), settings)
+            r
+            for r in active_routes(load_routes(settings.config_dir), settings)
             if r.kind == "instant"
         ]
         self.home_country = {s.key: s.country for s in load_sources(settings.config_dir)}
@@ -73,7 +74,8 @@ class Ingestor:
         # One writer at a time: SQLite allows no more, and items of one crawl arrive together.
         self._lock = threading.Lock()
 
-    def ingest(self, data: dict[str, Any] | Item, *, default_source: str = "import") -> IngestResult:
+    def ingest(self, data: Any, *, default_source: str = "import") -> IngestResult:
+        """Validate and store one item (any JSON value; non-objects are rejected)."""
         try:
             item = data if isinstance(data, Item) else parse_item(data)
         except ItemError as exc:
@@ -130,10 +132,15 @@ class Ingestor:
     def _update(self, session: Session, article: Article, item: Item, digest: str) -> IngestResult:
         """The page changed since we stored it: keep the old version as a revision."""
         assert article.id is not None
-        session.add(ArticleRevision(
-            article_id=article.id, revision=article.revision, title=article.title,
-            text=article.text, content_hash=article.content_hash,
-        ))
+        session.add(
+            ArticleRevision(
+                article_id=article.id,
+                revision=article.revision,
+                title=article.title,
+                text=article.text,
+                content_hash=article.content_hash,
+            )
+        )
         result = self.matcher.match(item.title, item.text, self.home_country.get(article.source))
         article.title, article.text, article.content_hash = item.title, item.text, digest
         article.revision += 1
@@ -151,10 +158,16 @@ class Ingestor:
     def _save_matches(self, session: Session, article: Article, result: MatchResult) -> int:
         assert article.id is not None
         for hit in result.all_hits:
-            session.add(Match(
-                article_id=article.id, commitment_id=self.commitment_ids[hit.key],
-                score=hit.score, tier=hit.tier, evidence=hit.evidence, fired=", ".join(hit.fired),
-            ))
+            session.add(
+                Match(
+                    article_id=article.id,
+                    commitment_id=self.commitment_ids[hit.key],
+                    score=hit.score,
+                    tier=hit.tier,
+                    evidence=hit.evidence,
+                    fired=", ".join(hit.fired),
+                )
+            )
         return len(result.all_hits)
 
     def _enqueue_alerts(
@@ -167,18 +180,30 @@ class Ingestor:
             return 0
         added = 0
         for route in wanted:
-            hits = [h for h in result.all_hits
-                    if (not route.commitments or h.key in route.commitments)
-                    and (route.min_tier == "possible" or h.tier == "match")]
+            hits = [
+                h
+                for h in result.all_hits
+                if (not route.commitments or h.key in route.commitments)
+                and (route.min_tier == "possible" or h.tier == "match")
+            ]
             view = StoryView(
-                story_id=story.id, title=article.title, url=article.url, source=article.source,
-                published_at=article.published_at, lang=article.lang,
-                hits=[HitView(h.key, h.paragraph, h.title, h.tier, h.score, h.evidence)
-                      for h in hits],
+                story_id=story.id,
+                title=article.title,
+                url=article.url,
+                source=article.source,
+                published_at=article.published_at,
+                lang=article.lang,
+                hits=[
+                    HitView(h.key, h.paragraph, h.title, h.tier, h.score, h.evidence) for h in hits
+                ],
             )
             added += enqueue(
-                session, channel=route.channel, route=route.key, kind="instant",
-                idempotency_key=f"{route.key}:story:{story.id}", payload=story_message(view),
+                session,
+                channel=route.channel,
+                route=route.key,
+                kind="instant",
+                idempotency_key=f"{route.key}:story:{story.id}",
+                payload=story_message(view),
                 story_id=story.id,
             )
         return added

@@ -66,9 +66,11 @@ def parse_item(data: Any) -> Item:
     if isinstance(data, dict) and isinstance(data.get("date"), str) and len(data["date"]) == 10:
         # A bare date: midnight of that day in the reader's time zone, not UTC.
         data = dict(data)
-        data["date"] = datetime.combine(
-            datetime.fromisoformat(data["date"]).date(), time(0, 0)
-        ).isoformat() if _is_date(data["date"]) else data["date"]
+        data["date"] = (
+            datetime.combine(datetime.fromisoformat(data["date"]).date(), time(0, 0)).isoformat()
+            if _is_date(data["date"])
+            else data["date"]
+        )
     try:
         return Item.model_validate(data)
     except ValidationError as exc:

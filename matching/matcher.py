@@ -70,8 +70,8 @@ class Matcher:
         relevance = judge(ntitle, nbody, home)
         if not relevance.relevant:
             return MatchResult(False, relevance.reason)
-        sentences = [title.strip(), *split_sentences(text or "")] if title else split_sentences(
-            text or ""
+        sentences = (
+            [title.strip(), *split_sentences(text or "")] if title else split_sentences(text or "")
         )
         hits = [h for c in self._catalogue if (h := self._hit(c, ntitle, nbody, sentences))]
         hits.sort(key=lambda h: (-h.score, h.paragraph))

@@ -8,12 +8,33 @@ from matching.text import split_sentences, term_pattern
 
 # Names of the two countries (and unmistakable stand-ins) in the languages wire copy uses.
 JAPAN_TERMS = (
-    "Japan", "Japanese", "JICA", "Japan International Cooperation Agency",
-    "日本", "ຍີ່ປຸ່ນ", "Giappone", "Japon", "Japón", "Nhật Bản", "Nhật",
+    "Japan",
+    "Japanese",
+    "JICA",
+    "Japan International Cooperation Agency",
+    "日本",
+    "ຍີ່ປຸ່ນ",
+    "Giappone",
+    "Japon",
+    "Japón",
+    "Nhật Bản",
+    "Nhật",
 )
 LAOS_TERMS = (
-    "Laos", "Lao PDR", "Lao", "Laotian", "Vientiane", "Luang Prabang",
-    "ラオス", "ビエンチャン", "ລາວ", "ສປປ ລາວ", "ວຽງຈັນ", "Lào", "Laotien", "Laotienne",
+    "Laos",
+    "Lao PDR",
+    "Lao",
+    "Laotian",
+    "Vientiane",
+    "Luang Prabang",
+    "ラオス",
+    "ビエンチャン",
+    "ລາວ",
+    "ສປປ ລາວ",
+    "ວຽງຈັນ",
+    "Lào",
+    "Laotien",
+    "Laotienne",
 )
 
 
@@ -41,8 +62,7 @@ def judge(title: str, body: str, home: str | None = None) -> Relevance:
     japan = _count(JAPAN_TERMS, title) * 2 + _count(JAPAN_TERMS, body)
     laos = _count(LAOS_TERMS, title) * 2 + _count(LAOS_TERMS, body)
     joint = sum(
-        1 for s in split_sentences(body)
-        if _mentions(JAPAN_TERMS, s) and _mentions(LAOS_TERMS, s)
+        1 for s in split_sentences(body) if _mentions(JAPAN_TERMS, s) and _mentions(LAOS_TERMS, s)
     )
     if _mentions(JAPAN_TERMS, title) and _mentions(LAOS_TERMS, title):
         return Relevance(True, japan, laos, joint, "both countries in the headline")

@@ -9,7 +9,9 @@ from functools import lru_cache
 _SPACE = re.compile(r"\s+")
 # Sentence ends: Latin punctuation followed by space, CJK full stops, Lao has no full stop so
 # line breaks and the Lao ellipsis-like "ฯ" never occur; paragraphs also split.
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'“‘(\[]?[A-Z0-9\u0E80-\u0EFF\u3000-\u9FFF])|(?<=[。！？])|\n+")
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?])\s+(?=[\"'“‘(\[]?[A-Z0-9\u0E80-\u0EFF\u3000-\u9FFF])|(?<=[。！？])|\n+"
+)
 
 
 def normalize(text: str) -> str:

@@ -45,12 +45,22 @@ def build_scheduler(settings: Settings, sources: list[Source]) -> BlockingSchedu
         if not source.enabled:
             continue
         scheduler.add_job(
-            crawl_in_child, CronTrigger.from_crontab(source.schedule, timezone=settings.tz),
-            args=[source.key], id=f"crawl:{source.key}", replace_existing=True, jitter=60,
+            crawl_in_child,
+            CronTrigger.from_crontab(source.schedule, timezone=settings.tz),
+            args=[source.key],
+            id=f"crawl:{source.key}",
+            replace_existing=True,
+            jitter=60,
         )
     engine = make_engine(settings.database_url)
-    scheduler.add_job(flush, IntervalTrigger(minutes=1), args=[engine, settings],
-                      id="alerts:flush", replace_existing=True, misfire_grace_time=30)
+    scheduler.add_job(
+        flush,
+        IntervalTrigger(minutes=1),
+        args=[engine, settings],
+        id="alerts:flush",
+        replace_existing=True,
+        misfire_grace_time=30,
+    )
     return scheduler
 
 

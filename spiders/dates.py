@@ -16,8 +16,9 @@ def parse_dmy(text: str, tz: ZoneInfo) -> datetime | None:
         return None
     day, month, year, hour, minute = m.groups()
     try:
-        return datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
-                        tzinfo=tz)
+        return datetime(
+            int(year), int(month), int(day), int(hour or 0), int(minute or 0), tzinfo=tz
+        )
     except ValueError:
         return None
 

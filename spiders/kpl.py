@@ -33,15 +33,19 @@ class KplSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.source.start_urls:
-            yield scrapy.Request(url, callback=self.parse_listing, headers=LISTING_HEADERS,
-                                 cb_kwargs={"page": 1})
+            yield scrapy.Request(
+                url, callback=self.parse_listing, headers=LISTING_HEADERS, cb_kwargs={"page": 1}
+            )
 
     def parse_listing(self, response: Response, page: int) -> Iterator[scrapy.Request]:
         listing = KplListingPage(response.url, response.text)
         entries = listing.entries()
         if not entries:
-            log.error("%s: listing %s has no article links (layout changed?)",
-                      self.source.key, response.url)
+            log.error(
+                "%s: listing %s has no article links (layout changed?)",
+                self.source.key,
+                response.url,
+            )
             self.crawler.stats.inc_value("kizuna/empty_listing")  # type: ignore[union-attr]
         fresh = 0
         for entry in entries:
@@ -53,8 +57,12 @@ class KplSpider(scrapy.Spider):
             yield scrapy.Request(entry.url, callback=self.parse_article)
         next_url = listing.next_page()
         if next_url and page < self.source.max_pages and (fresh or not self.since):
-            yield scrapy.Request(next_url, callback=self.parse_listing, headers=LISTING_HEADERS,
-                                 cb_kwargs={"page": page + 1})
+            yield scrapy.Request(
+                next_url,
+                callback=self.parse_listing,
+                headers=LISTING_HEADERS,
+                cb_kwargs={"page": page + 1},
+            )
 
     def parse_article(self, response: Response) -> Iterator[ArticleItem]:
         try:
@@ -62,4 +70,3 @@ class KplSpider(scrapy.Spider):
         except ExtractionError as exc:
             log.error("%s: cannot read article %s: %s", self.source.key, response.url, exc)
             self.crawler.stats.inc_value("kizuna/extraction_errors")  # type: ignore[union-attr]
-

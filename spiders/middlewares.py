@@ -29,16 +29,18 @@ class MirrorMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> MirrorMiddleware:
-        return cls(crawler.settings.getdict("KIZUNA_MIRRORS"),
-                   crawler.settings.getbool("KIZUNA_OFFLINE"))
+        return cls(
+            crawler.settings.getdict("KIZUNA_MIRRORS"), crawler.settings.getbool("KIZUNA_OFFLINE")
+        )
 
     def process_request(self, request: Request) -> Request | None:
         origin = _origin(request.url)
         mirror = self.mirrors.get(origin)
         if mirror is not None:
-            local = mirror + request.url[len(origin):]
-            return request.replace(url=local, dont_filter=True,
-                                   meta={**request.meta, _META_REAL: request.url})
+            local = mirror + request.url[len(origin) :]
+            return request.replace(
+                url=local, dont_filter=True, meta={**request.meta, _META_REAL: request.url}
+            )
         if self.offline and urlsplit(request.url).hostname not in _LOOPBACK:
             raise IgnoreRequest(f"offline: no mirror for {origin}")
         return None

@@ -35,8 +35,9 @@ class IngestPipeline:
 
     async def process_item(self, item: ArticleItem) -> ArticleItem:
         ingestor = self._get_ingestor()
-        result = await asyncio.to_thread(ingestor.ingest, item.as_ingest(),
-                                         default_source=item.source)
+        result = await asyncio.to_thread(
+            ingestor.ingest, item.as_ingest(), default_source=item.source
+        )
         stats = self.crawler.stats
         assert stats is not None
         stats.inc_value(f"kizuna/{result.status}")

@@ -20,8 +20,14 @@ def sync_commitments(session: Session, commitments: list[Commitment]) -> dict[st
         dialect = session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         values = [
-            {"key": c.key, "document": c.document, "paragraph": c.paragraph, "title": c.title,
-             "area": c.area, "text": c.text}
+            {
+                "key": c.key,
+                "document": c.document,
+                "paragraph": c.paragraph,
+                "title": c.title,
+                "area": c.area,
+                "text": c.text,
+            }
             for c in commitments
         ]
         stmt = insert(CommitmentRow).values(values)

@@ -12,8 +12,14 @@ BROKEN_AFTER = 3  # consecutive failed crawls before a source is called broken
 
 
 def record_crawl(
-    session: Session, source: str, *, ok: bool, error: str | None, new_items: int,
-    cadence_hours: int, last_item_at: datetime | None = None,
+    session: Session,
+    source: str,
+    *,
+    ok: bool,
+    error: str | None,
+    new_items: int,
+    cadence_hours: int,
+    last_item_at: datetime | None = None,
 ) -> SourceHealth:
     health = session.get(SourceHealth, source) or SourceHealth(
         source=source, expected_cadence_hours=cadence_hours

@@ -39,12 +39,23 @@ class Env:
     cwd: Path
     vars: dict[str, str]
 
-    def run(self, *args: str, input: str | None = None, timeout: float = 180,
-            extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    def run(
+        self,
+        *args: str,
+        input: str | None = None,
+        timeout: float = 180,
+        extra: dict[str, str] | None = None,
+    ) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, **self.vars, **(extra or {})}
         return subprocess.run(
-            [sys.executable, "-m", "kizuna", *args], cwd=self.cwd, env=env, input=input,
-            capture_output=True, text=True, timeout=timeout, check=False,
+            [sys.executable, "-m", "kizuna", *args],
+            cwd=self.cwd,
+            env=env,
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
 
 

@@ -6,9 +6,9 @@ import json
 import shutil
 from pathlib import Path
 
-from conftest import Env, mirrors_for
-
 from kizuna.fixture_server import DEMO_SITES, FixtureServer, FixtureSite
+
+from conftest import Env, mirrors_for
 
 
 def _export(kenv: Env) -> list[dict]:
@@ -62,8 +62,9 @@ def test_broken_article_page_loses_nothing_else(kenv: Env, tmp_path: Path) -> No
     shutil.copytree(DEMO_SITES / "kpl", site_dir)
     (site_dir / "detail-89047.html").write_text("<html><body>Service Unavailable</body></html>")
     with FixtureServer(FixtureSite.load(site_dir)) as server:
-        done = kenv.run("crawl", "kpl-en", extra={"KIZUNA_MIRRORS": mirrors_for(server),
-                                                  "KIZUNA_OFFLINE": "1"})
+        done = kenv.run(
+            "crawl", "kpl-en", extra={"KIZUNA_MIRRORS": mirrors_for(server), "KIZUNA_OFFLINE": "1"}
+        )
     assert done.returncode == 0, done.stderr
     assert "89047" in done.stderr  # the broken page is reported by URL
     urls = {a["url"] for a in _export(kenv)}
@@ -81,8 +82,11 @@ def test_since_skips_older_listing_entries(kenv: Env, kpl_site) -> None:
 
 def test_unreachable_site_fails_the_crawl_with_a_clear_line(kenv: Env) -> None:
     # A mirror on a closed port: every request fails.
-    done = kenv.run("crawl", "kpl-en", extra={"KIZUNA_MIRRORS": "https://kpl.gov.la=http://127.0.0.1:9",
-                                              "KIZUNA_OFFLINE": "1"})
+    done = kenv.run(
+        "crawl",
+        "kpl-en",
+        extra={"KIZUNA_MIRRORS": "https://kpl.gov.la=http://127.0.0.1:9", "KIZUNA_OFFLINE": "1"},
+    )
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines()[-1].startswith("error: crawl failed for kpl-en")

@@ -24,8 +24,9 @@ def test_demo_twice_stores_nothing_twice(kenv: Env) -> None:
     second = kenv.run("demo")
     assert second.returncode == 0, second.stderr
     assert "already stored" in second.stdout and "nothing was stored twice" in second.stdout
-    assert (demo / "slack.jsonl").read_text().splitlines() == [json.dumps(m, ensure_ascii=False)
-                                                                for m in messages]
+    assert (demo / "slack.jsonl").read_text().splitlines() == [
+        json.dumps(m, ensure_ascii=False) for m in messages
+    ]
     exported = kenv.run("export", "articles").stdout.splitlines()
     assert len(exported) == 12
     listing = kenv.run("commitments")

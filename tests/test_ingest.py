@@ -6,19 +6,20 @@ import json
 import subprocess
 import sys
 
-from conftest import Env
 from sqlmodel import Session, select
 
 from storage.db import make_engine
 from storage.models import Article, ArticleRevision, Outbox
+
+from conftest import Env
 
 UXO = {
     "id": "a1",
     "url": "https://laotiantimes.com/2025/03/01/japan-uxo-grant/?utm_source=twitter#top",
     "title": "Japan funds UXO clearance in Xieng Khouang",
     "summary": "Japan signed a grant with the Lao PDR for UXO clearance in Xieng Khouang. "
-               "The Japanese ambassador said unexploded ordnance still blocks farmland in Laos. "
-               "Japan and Laos agreed to report progress each year.",
+    "The Japanese ambassador said unexploded ordnance still blocks farmland in Laos. "
+    "Japan and Laos agreed to report progress each year.",
     "date": "2025-03-01",
     "source": "laotian-times",
 }
@@ -34,12 +35,20 @@ def _articles(url: str) -> list[Article]:
 
 
 def test_counts_rejects_with_line_numbers_and_keeps_the_good_lines(kenv: Env) -> None:
-    variant = {**UXO, "id": "a2",
-               "url": "HTTPS://LAOTIANTIMES.COM:443/2025/03/01/japan-uxo-grant/?fbclid=abc"}
-    other = {"url": "https://kpl.gov.la/En/Detail.aspx?id=5", "title": "Laos-China rail freight",
-             "text": "Freight on the Laos-China railway rose.", "published_at": "2025-03-02T10:00:00+07:00"}
-    stdin = _lines(UXO, "{not json", variant, {"title": "no url"}, other, {"url": "ftp://x/y",
-                                                                           "title": "t"})
+    variant = {
+        **UXO,
+        "id": "a2",
+        "url": "HTTPS://LAOTIANTIMES.COM:443/2025/03/01/japan-uxo-grant/?fbclid=abc",
+    }
+    other = {
+        "url": "https://kpl.gov.la/En/Detail.aspx?id=5",
+        "title": "Laos-China rail freight",
+        "text": "Freight on the Laos-China railway rose.",
+        "published_at": "2025-03-02T10:00:00+07:00",
+    }
+    stdin = _lines(
+        UXO, "{not json", variant, {"title": "no url"}, other, {"url": "ftp://x/y", "title": "t"}
+    )
     done = kenv.run("ingest", "-", input=stdin)
     assert done.returncode == 1  # some lines were rejected: the user must fix them
     assert "new 2, duplicate 1, updated 0, rejected 3" in done.stdout
@@ -52,7 +61,9 @@ def test_counts_rejects_with_line_numbers_and_keeps_the_good_lines(kenv: Env) ->
     assert uxo.canonical_url == "https://laotiantimes.com/2025/03/01/japan-uxo-grant/"
     assert uxo.lang == "en" and uxo.relevant
     # A bare date is midnight in the service's time zone (Asia/Vientiane).
-    assert uxo.published_at is not None and uxo.published_at.isoformat() == "2025-02-28T17:00:00+00:00"
+    assert (
+        uxo.published_at is not None and uxo.published_at.isoformat() == "2025-02-28T17:00:00+00:00"
+    )
 
 
 def test_changed_page_becomes_a_revision_and_never_a_second_alert(kenv: Env, tmp_path) -> None:
@@ -75,14 +86,28 @@ def test_changed_page_becomes_a_revision_and_never_a_second_alert(kenv: Env, tmp
 
 
 def test_two_processes_ingesting_the_same_items_store_each_once(kenv: Env, tmp_path) -> None:
-    items = [{"url": f"https://kpl.gov.la/En/Detail.aspx?id={n}", "title": f"Item {n}",
-              "text": f"Japan and Laos item number {n}."} for n in range(40)]
+    items = [
+        {
+            "url": f"https://kpl.gov.la/En/Detail.aspx?id={n}",
+            "title": f"Item {n}",
+            "text": f"Japan and Laos item number {n}.",
+        }
+        for n in range(40)
+    ]
     file = tmp_path / "items.jsonl"
     file.write_text(_lines(*items))
     env = {**__import__("os").environ, **kenv.vars}
-    procs = [subprocess.Popen([sys.executable, "-m", "kizuna", "ingest", str(file)],
-                              cwd=kenv.cwd, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "kizuna", "ingest", str(file)],
+            cwd=kenv.cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     results = [p.communicate(timeout=180) for p in procs]
     assert all(p.returncode == 0 for p in procs), results
     assert len(_articles(kenv.vars["KIZUNA_DATABASE_URL"])) == 40
@@ -101,8 +126,18 @@ def test_export_articles_follows_the_contract(kenv: Env) -> None:
     assert kenv.run("ingest", "-", input=_lines(UXO)).returncode == 0
     done = kenv.run("export", "articles", "--format", "jsonl")
     row = json.loads(done.stdout.splitlines()[0])
-    assert list(row) == ["url", "canonical_url", "source", "title", "published_at", "lang",
-                         "text", "relevant", "story_id", "commitments"]
+    assert list(row) == [
+        "url",
+        "canonical_url",
+        "source",
+        "title",
+        "published_at",
+        "lang",
+        "text",
+        "relevant",
+        "story_id",
+        "commitments",
+    ]
     assert {"key": "csp2025-09", "paragraph": 9} in row["commitments"]
     csv_out = kenv.run("export", "articles", "--format", "csv").stdout.splitlines()
     assert csv_out[0].split(",")[:3] == ["url", "canonical_url", "source"]

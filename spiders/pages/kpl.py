@@ -94,8 +94,13 @@ class KplArticlePage:
         block = content[0]
         title = _clean(" ".join(block.css("h1 ::text").getall()))
         if not title:
-            title = _TITLE_SUFFIX.sub("", _clean(sel.css("meta[property='og:title']::attr(content)")
-                                                .get("") or sel.css("title::text").get("")))
+            title = _TITLE_SUFFIX.sub(
+                "",
+                _clean(
+                    sel.css("meta[property='og:title']::attr(content)").get("")
+                    or sel.css("title::text").get("")
+                ),
+            )
         if not title:
             raise ExtractionError("no title")
         date_text = " ".join(block.css("p.date ::text").getall()) or " ".join(
