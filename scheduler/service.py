@@ -10,6 +10,7 @@ import subprocess
 import sys
 from typing import Any
 
+from apscheduler.events import EVENT_SCHEDULER_STARTED
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -67,12 +68,21 @@ def build_scheduler(settings: Settings, sources: list[Source]) -> BlockingSchedu
 def serve(settings: Settings, console: Console) -> None:
     scheduler = build_scheduler(settings, load_sources(settings.config_dir))
 
+    stopping = False
+
     def stop(signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
         console.print(f"received signal {signum}; stopping")
-        scheduler.shutdown(wait=False)
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+
+    def started(_event: Any) -> None:
+        for job in scheduler.get_jobs():
+            console.print(f"scheduled {job.id}: {job.trigger} (next {job.next_run_time})")
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    for job in scheduler.get_jobs():
-        console.print(f"scheduled {job.id}: {job.trigger}")
-    scheduler.start()
+    scheduler.add_listener(started, EVENT_SCHEDULER_STARTED)
+    if not stopping:
+        scheduler.start()
