@@ -71,7 +71,8 @@ def story_message(story: StoryView) -> dict[str, Any]:
             ],
         }
     )
-    fallback = f"{commitments}: {story.title} ({story.source}, {date}) {story.url}"
+    # The fallback is read as mrkdwn too: "<!channel>" in a scraped headline must stay text.
+    fallback = escape_mrkdwn(f"{commitments}: {story.title} ({story.source}, {date}) {story.url}")
     return {
         "text": _cut(fallback, FALLBACK_LIMIT),
         "blocks": blocks[:MAX_BLOCKS],

@@ -380,20 +380,68 @@ def commitments() -> None:
 def show_config() -> None:
     """Show the effective settings (secrets masked), config files and channel status."""
     from alerts.routing import channel_status
-    from config.registry import config_path
+    from config.registry import config_path, load_commitments, load_routes, load_sources
     from config.settings import get_settings
 
     settings = get_settings()
+    # Validate every registry: a broken file is reported here, not at 3 a.m. by the service.
+    counts = {
+        "sources.yaml": f"{len(load_sources(settings.config_dir))} sources",
+        "commitments.yaml": f"{len(load_commitments(settings.config_dir).commitments)} commitments",
+        "alerts.yaml": f"{len(load_routes(settings.config_dir))} routes",
+    }
     table = Table(title="Effective settings", show_header=True)
     table.add_column("setting")
     table.add_column("value")
     for name, value in settings.public_view().items():
         table.add_row(name, "" if value is None else str(value))
     out.print(table)
-    for name in ("sources.yaml", "commitments.yaml", "alerts.yaml"):
-        out.print(f"{name}: {config_path(settings.config_dir, name)}")
+    for name, count in counts.items():
+        out.print(f"{name}: {config_path(settings.config_dir, name)} ({count}, valid)")
     for channel in ("slack", "email"):
         out.print(f"{channel}: {channel_status(channel, settings)[1]}")
+
+
+@app.command()
+@handled
+def sources() -> None:
+    """List the configured sources with their health: status, failures, last success."""
+    from sqlmodel import select
+
+    from config.registry import load_sources
+    from kizuna.context import open_app
+    from storage.db import session_scope
+    from storage.models import SourceHealth
+
+    ctx = open_app()
+    registry = load_sources(ctx.settings.config_dir)
+    with session_scope(ctx.engine) as session:
+        health = {h.source: h for h in session.exec(select(SourceHealth)).all()}
+    table = Table(title=f"{len(registry)} sources")
+    for col in (
+        "key",
+        "name",
+        "kind",
+        "enabled",
+        "status",
+        "failures",
+        "last success",
+        "last error",
+    ):
+        table.add_column(col, overflow="ellipsis", max_width=50 if col == "last error" else None)
+    for s in registry:
+        h = health.get(s.key)
+        table.add_row(
+            s.key,
+            s.name,
+            s.kind,
+            "yes" if s.enabled else "no",
+            (h.status if h else "never crawled") if s.enabled else "disabled",
+            str(h.consecutive_failures) if h else "0",
+            h.last_success_at.isoformat(timespec="minutes") if h and h.last_success_at else "—",
+            (h.last_error or "") if h else "",
+        )
+    out.print(table)
 
 
 @db_app.command("upgrade")

@@ -74,6 +74,12 @@ class Ingestor:
         # One writer at a time: SQLite allows no more, and items of one crawl arrive together.
         self._lock = threading.Lock()
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Ingestor:
+        from storage.db import make_engine
+
+        return cls(make_engine(settings.database_url), settings)
+
     def ingest(self, data: Any, *, default_source: str = "import") -> IngestResult:
         """Validate and store one item (any JSON value; non-objects are rejected)."""
         try:

@@ -11,7 +11,6 @@ from scrapy.crawler import Crawler
 from config.settings import get_settings
 from kizuna.ingest import Ingestor
 from spiders.items import ArticleItem
-from storage.db import make_engine
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +28,7 @@ class IngestPipeline:
 
     def _get_ingestor(self) -> Ingestor:
         if self.ingestor is None:
-            settings = get_settings()
-            self.ingestor = Ingestor(make_engine(settings.database_url), settings)
+            self.ingestor = Ingestor.from_settings(get_settings())
         return self.ingestor
 
     async def process_item(self, item: ArticleItem) -> ArticleItem:

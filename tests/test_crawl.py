@@ -98,3 +98,16 @@ def test_offline_mode_refuses_unmirrored_hosts(kenv: Env) -> None:
     done = kenv.run("crawl", "kpl-en", extra={"KIZUNA_OFFLINE": "1"})
     assert done.returncode == 1
     assert "no page could be fetched" in done.stdout + done.stderr
+
+
+def test_sources_shows_health_after_crawls(kenv: Env, kpl_site) -> None:
+    before = kenv.run("sources")
+    assert before.returncode == 0 and "never crawled" in before.stdout
+    bad = {"KIZUNA_MIRRORS": "https://kpl.gov.la=http://127.0.0.1:9", "KIZUNA_OFFLINE": "1"}
+    assert kenv.run("crawl", extra=bad).returncode == 1
+    failing = kenv.run("sources").stdout
+    assert "degraded" in failing and "no page could be fetched" in failing
+    good = {"KIZUNA_MIRRORS": mirrors_for(kpl_site), "KIZUNA_OFFLINE": "1"}
+    assert kenv.run("crawl", extra=good).returncode == 0
+    row = next(line for line in kenv.run("sources").stdout.splitlines() if "kpl-en" in line)
+    assert " ok " in row

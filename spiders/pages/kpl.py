@@ -21,7 +21,6 @@ from spiders.items import ArticleItem
 VIENTIANE = ZoneInfo("Asia/Vientiane")
 _ARTICLE_ID = re.compile(r"(?i)/en/detail\.aspx\?(?:.*&)?id=(\d+)")
 _EMAIL_PRINT = re.compile(r"^\s*Email\s+Print\s*\d*\s*$", re.I)
-_TITLE_SUFFIX = re.compile(r"\s*\|\s*KPL.*$")
 
 
 class ExtractionError(ValueError):
@@ -37,8 +36,8 @@ def article_url(url: str) -> str | None:
     m = _ARTICLE_ID.search(url)
     if not m:
         return None
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.lower()}/En/Detail.aspx?id={int(m.group(1))}"
+    host = urlsplit(url).netloc.lower()
+    return f"https://{host}/En/Detail.aspx?id={int(m.group(1))}"
 
 
 @dataclass(frozen=True)
@@ -88,21 +87,17 @@ class KplArticlePage:
         url = article_url(self.url)
         if url is None:
             raise ExtractionError(f"not a KPL article URL: {self.url}")
-        content = sel.css("div.content") or sel.css("article") or sel.css("main")
-        if not content:
-            raise ExtractionError("no article content block (div.content/article/main)")
-        block = content[0]
+        # The article block is the first of these that holds a headline; a page where none
+        # does is a layout change (or a block/challenge page), never an article.
+        block = next(
+            (b for css in ("div.content", "article", "main") for b in sel.css(css) if b.css("h1")),
+            None,
+        )
+        if block is None:
+            raise ExtractionError("no article block with a headline (div.content/article/main)")
         title = _clean(" ".join(block.css("h1 ::text").getall()))
         if not title:
-            title = _TITLE_SUFFIX.sub(
-                "",
-                _clean(
-                    sel.css("meta[property='og:title']::attr(content)").get("")
-                    or sel.css("title::text").get("")
-                ),
-            )
-        if not title:
-            raise ExtractionError("no title")
+            raise ExtractionError("empty headline")
         date_text = " ".join(block.css("p.date ::text").getall()) or " ".join(
             block.css("::text").getall()
         )

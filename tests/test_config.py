@@ -1,0 +1,192 @@
+"""Configuration mistakes as the user meets them: the real CLI in a child process, exit code 1
+and one `error:` line naming what to fix, exit code 2 for bad usage, secrets never printed."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import Env
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Never reach a real site, whatever happens: refuse any request that is not to a mirror.
+OFFLINE = {"KIZUNA_OFFLINE": "1"}
+
+
+def config_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "config"
+    target.mkdir()
+    for path in (REPO / "config").glob("*.yaml"):
+        shutil.copy(path, target / path.name)
+    return target
+
+
+def one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, f"expected one line on stderr, got:\n{proc.stderr}"
+    assert lines[0].startswith("error:"), lines[0]
+    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
+    return lines[0]
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# ---------------------------------------------------------------- (a) broken YAML
+
+
+def test_broken_yaml_names_file_and_line(kenv: Env, tmp_path: Path) -> None:
+    config = config_copy(tmp_path)
+    sources = config / "sources.yaml"
+    lines = sources.read_text(encoding="utf-8").splitlines()
+    broken = next(i for i, line in enumerate(lines) if line.strip().startswith("max_pages:"))
+    lines[broken] = "    max_pages: 5: 6"
+    sources.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    proc = kenv.run("crawl", "kpl-en", extra={"KIZUNA_CONFIG_DIR": str(config), **OFFLINE})
+
+    assert proc.returncode == 1, proc.stderr
+    line = one_error_line(proc)
+    assert str(sources) in line
+    assert f"line {broken + 1}" in line
+    assert "Crawl summary" not in proc.stdout  # nothing was crawled
+
+    shown = kenv.run("config", extra={"KIZUNA_CONFIG_DIR": str(config)})
+    assert shown.returncode == 1 and f"line {broken + 1}" in one_error_line(shown)
+
+
+# ---------------------------------------------------------------- (b) schema errors
+
+
+@pytest.mark.parametrize(
+    ("field", "old", "new"),
+    [
+        ("start_urls", r"    start_urls:\n      - [^\n]*\n", "    start_urls: []\n"),
+        ("article_patterns", r"\(www\\\.\)\?kpl", r"(www\\.?kpl"),
+        ("max_pages", r"max_pages: 5", "max_pages: 0"),
+    ],
+)
+def test_schema_error_names_file_entry_and_field(
+    kenv: Env, tmp_path: Path, field: str, old: str, new: str
+) -> None:
+    config = config_copy(tmp_path)
+    sources = config / "sources.yaml"
+    original = sources.read_text(encoding="utf-8")
+    changed = re.sub(old, lambda _m: new, original, count=1)
+    assert changed != original, "the fixture edit did not apply"
+    sources.write_text(changed, encoding="utf-8")
+
+    proc = kenv.run("crawl", "kpl-en", extra={"KIZUNA_CONFIG_DIR": str(config), **OFFLINE})
+
+    assert proc.returncode == 1, proc.stderr
+    line = one_error_line(proc)
+    assert str(sources) in line
+    assert "sources[kpl-en]" in line
+    assert field in line
+
+
+def test_commitments_schema_error_names_the_commitment(kenv: Env, tmp_path: Path) -> None:
+    config = config_copy(tmp_path)
+    path = config / "commitments.yaml"
+    original = path.read_text(encoding="utf-8")
+    changed = original.replace("    paragraph: 18\n", "    paragraph: eighteen\n", 1)
+    assert changed != original
+    path.write_text(changed, encoding="utf-8")
+
+    proc = kenv.run("match", "-", input="", extra={"KIZUNA_CONFIG_DIR": str(config)})
+
+    assert proc.returncode == 1
+    line = one_error_line(proc)
+    assert str(path) in line and "commitments[csp2025-18]" in line and "paragraph" in line
+
+
+# ---------------------------------------------------------------- (c) unknown source
+
+
+def test_unknown_crawl_source(kenv: Env) -> None:
+    proc = kenv.run("crawl", "nosuch", extra=OFFLINE)
+    assert proc.returncode == 1
+    line = one_error_line(proc)
+    assert "unknown source" in line and "nosuch" in line
+    assert "kpl-en" in line  # says what is known
+
+
+# ---------------------------------------------------------------- (d) database URL
+
+
+@pytest.mark.parametrize(
+    "url", ["mysql://x/y", "not a url", "postgresql+psycopg2://u@127.0.0.1:1/x"]
+)
+def test_unsupported_database_url(kenv: Env, url: str) -> None:
+    proc = kenv.run("db", "upgrade", extra={"KIZUNA_DATABASE_URL": url})
+    assert proc.returncode == 1
+    assert "KIZUNA_DATABASE_URL" in one_error_line(proc)
+
+
+def test_unreachable_postgresql(kenv: Env) -> None:
+    url = f"postgresql+psycopg://kizuna:dbpass-secret@127.0.0.1:{closed_port()}/kizuna"
+    proc = kenv.run("db", "upgrade", extra={"KIZUNA_DATABASE_URL": url})
+    assert proc.returncode == 1
+    line = one_error_line(proc)
+    assert "KIZUNA_DATABASE_URL" in line
+    assert "127.0.0.1" in line
+    assert "dbpass-secret" not in proc.stderr + proc.stdout
+
+
+# ---------------------------------------------------------------- (e) secrets
+
+
+def test_config_masks_secrets(kenv: Env) -> None:
+    secrets = {
+        "KIZUNA_SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T000/B000/SECRETTOKEN123",
+        "KIZUNA_SMTP_PASSWORD": "hunter2-secret",
+        "KIZUNA_DATABASE_URL": "postgresql+psycopg://u:dbpass-secret@127.0.0.1:1/x",
+    }
+    proc = kenv.run("config", extra=secrets)
+
+    assert proc.returncode == 0, proc.stderr
+    shown = proc.stdout + proc.stderr
+    for needle in ("SECRETTOKEN123", "hunter2-secret", "dbpass-secret", "T000/B000"):
+        assert needle not in shown, f"{needle} leaked"
+    assert "slack: on" in proc.stdout
+    assert "KIZUNA_SMTP_PASSWORD" in proc.stdout  # listed, but masked
+    assert "127.0.0.1" in proc.stdout  # the database is still identifiable
+
+
+def test_config_says_which_channels_are_off(kenv: Env) -> None:
+    proc = kenv.run("config")
+    assert proc.returncode == 0, proc.stderr
+    assert "slack: off" in proc.stdout
+    assert "email: off" in proc.stdout
+
+
+# ---------------------------------------------------------------- (f) usage, (g) --debug
+
+
+@pytest.mark.parametrize(
+    "args", [("export", "nonsense"), ("no-such-command",), ("export", "articles", "--since", "x")]
+)
+def test_bad_usage_exits_2(kenv: Env, args: tuple[str, ...]) -> None:
+    proc = kenv.run(*args)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_debug_shows_the_traceback(kenv: Env) -> None:
+    url = f"postgresql+psycopg://u:dbpass-secret@127.0.0.1:{closed_port()}/x"
+    plain = kenv.run("db", "upgrade", extra={"KIZUNA_DATABASE_URL": url})
+    debug = kenv.run("--debug", "db", "upgrade", extra={"KIZUNA_DATABASE_URL": url})
+
+    assert plain.returncode == debug.returncode == 1
+    assert "Traceback" not in plain.stderr
+    assert "Traceback (most recent call last)" in debug.stderr
+    assert debug.stderr.strip().splitlines()[-1].startswith("error: KIZUNA_DATABASE_URL")
