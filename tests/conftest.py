@@ -96,3 +96,9 @@ def kpl_site() -> Iterator[object]:
 def mirrors_for(server: object) -> str:
     site = server.site  # type: ignore[attr-defined]
     return f"{site.origin}={server.base_url}"  # type: ignore[attr-defined]
+
+
+def pytest_report_header() -> str:
+    from config.settings import mask_url_password
+
+    return f"kizuna test database: {mask_url_password(PG_URL) if PG_URL else 'SQLite per test'}"
