@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -62,15 +62,11 @@ class Item(BaseModel):
 
 
 def parse_item(data: Any) -> Item:
-    """Validate one item, raising `ItemError` with a one-line reason."""
-    if isinstance(data, dict) and isinstance(data.get("date"), str) and len(data["date"]) == 10:
-        # A bare date: midnight of that day in the reader's time zone, not UTC.
-        data = dict(data)
-        data["date"] = (
-            datetime.combine(datetime.fromisoformat(data["date"]).date(), time(0, 0)).isoformat()
-            if _is_date(data["date"])
-            else data["date"]
-        )
+    """Validate one item, raising `ItemError` with a one-line reason.
+
+    A bare date ("2025-03-01") parses as naive midnight, which `published_utc` then reads
+    in the reader's time zone rather than UTC.
+    """
     try:
         return Item.model_validate(data)
     except ValidationError as exc:
@@ -78,14 +74,6 @@ def parse_item(data: Any) -> Item:
         where = ".".join(str(p) for p in err["loc"])
         msg = err["msg"].removeprefix("Value error, ")
         raise ItemError(f"{where}: {msg}" if where else msg) from None
-
-
-def _is_date(value: str) -> bool:
-    try:
-        datetime.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
 
 
 def now_utc() -> datetime:
