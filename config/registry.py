@@ -85,6 +85,43 @@ class Document(_Strict):
     source: str | None = None
 
 
+class Rule(_Strict):
+    """A `match` when every `all` group has a term present, at least one `any` term is
+    present (if given) and no `none` term is. With `within: sentence` all of that must hold
+    inside one sentence (the evidence); with `item`, anywhere in title and text."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    all: list[list[str]] = Field(default_factory=list)
+    any: list[str] = Field(default_factory=list)
+    none: list[str] = Field(default_factory=list)
+    within: Literal["sentence", "item"] = "sentence"
+
+    @field_validator("all")
+    @classmethod
+    def _non_empty_groups(cls, groups: list[list[str]]) -> list[list[str]]:
+        if any(not g for g in groups):
+            raise ValueError("an `all` group may not be empty")
+        return groups
+
+
+class Negative(_Strict):
+    """A near miss: when a `terms` term shares a sentence with an alias hit and no `unless`
+    term does, that hit does not count (e.g. the Technical Intern Training Program is not
+    the Specified Skilled Worker system)."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    terms: list[str] = Field(min_length=1)
+    unless: list[str] = Field(default_factory=list)
+
+
+class SubItem(_Strict):
+    """One deliverable of a paragraph that bundles several."""
+
+    key: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    title: str
+    aliases: dict[str, list[str]] = Field(default_factory=dict)
+
+
 class Commitment(_Strict):
     key: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     document: str
@@ -93,6 +130,9 @@ class Commitment(_Strict):
     area: str
     text: str
     aliases: dict[str, list[str]] = Field(default_factory=dict)
+    rules: list[Rule] = Field(default_factory=list)
+    negatives: list[Negative] = Field(default_factory=list)
+    subitems: list[SubItem] = Field(default_factory=list)
 
 
 class CommitmentsFile(_Strict):
