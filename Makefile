@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test run lint bench clean
+.PHONY: demo test run lint eval bench clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 (apt-get install python3.11 python3.11-venv)"; exit 1; }
@@ -22,6 +22,10 @@ test: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/kizuna run
+
+# Matcher quality on our labelled set, and on the shared dev set when it is beside the repo.
+eval: $(STAMP)
+	$(BIN)/python -m matching.evaluate tests/fixtures/eval/labelled.jsonl $(wildcard ../shared/eval/dev.jsonl)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,7 +1,14 @@
 """The matcher: a pure function of (item, catalogue) -> relevance and commitment matches.
 
-First version: per-commitment aliases (word boundaries where the script has them), a
-Japan–Laos relevance rule and the evidence sentence. Nothing here touches the database.
+Per commitment, three tiers of evidence:
+1. rules (all/any/none term groups, usually within one sentence) -> `match`;
+2. aliases (programme, place and institution names in English, Japanese and Lao), minus
+   hits in sentences a near-miss negative claims -> `match` for commitments without rules
+   when the hits are strong enough, otherwise `possible`;
+3. a lexical similarity between the item and the paragraph (BM25 over character n-grams)
+   -> `possible` only.
+Every hit carries the evidence sentence (at most 300 characters) and what fired.
+Nothing here touches the database.
 """
 
 from __future__ import annotations
@@ -9,12 +16,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from config.registry import Commitment
-from matching.relevance import JAPAN_TERMS, LAOS_TERMS, judge
+from config.registry import Commitment, Negative, Rule
+from matching.lexical import LexicalIndex
+from matching.relevance import judge
 from matching.text import clip, normalize, split_sentences, term_pattern
 
-MATCH_WEIGHT = 1.5  # weight at which a hit becomes a `match` rather than a `possible`
+MATCH_WEIGHT = 1.5  # alias weight at which a commitment without rules is a `match`
 EVIDENCE_LIMIT = 300
+LEXICAL_Z = 3.0  # how far above the other paragraphs a lexical `possible` must stand
 
 
 @dataclass(frozen=True)
@@ -26,10 +35,11 @@ class CommitmentHit:
     tier: str  # "match" | "possible"
     evidence: str
     fired: tuple[str, ...]
+    subitem: str | None = None
 
     def as_contract(self) -> dict[str, object]:
         """The shape `kizuna match` prints."""
-        return {
+        out: dict[str, object] = {
             "key": self.key,
             "paragraph": self.paragraph,
             "score": self.score,
@@ -37,6 +47,9 @@ class CommitmentHit:
             "evidence": self.evidence,
             "fired": list(self.fired),
         }
+        if self.subitem:
+            out["subitem"] = self.subitem
+        return out
 
 
 @dataclass(frozen=True)
@@ -52,17 +65,53 @@ class MatchResult:
 
 
 @dataclass(frozen=True)
+class _Sentences:
+    """The headline and the text's sentences, as written and normalised (index 0 = title)."""
+
+    raw: list[str]
+    norm: list[str]
+
+    @classmethod
+    def of(cls, title: str, text: str) -> _Sentences:
+        raw = [title.strip()] if title and title.strip() else []
+        raw += split_sentences(text or "")
+        return cls(raw, [normalize(s) for s in raw])
+
+    @property
+    def has_title(self) -> bool:
+        return bool(self.raw) and self.raw[0] is not None
+
+
+def _present(terms: Iterable[str], text: str) -> list[str]:
+    return [t for t in terms if term_pattern(t).search(text)]
+
+
+@dataclass(frozen=True)
 class _Compiled:
     commitment: Commitment
     aliases: tuple[str, ...]
+    subitem_of: dict[str, str]
+
+    @classmethod
+    def of(cls, c: Commitment) -> _Compiled:
+        subitem_of: dict[str, str] = {}
+        names = [a for names in c.aliases.values() for a in names]
+        for sub in c.subitems:
+            for a in (a for names in sub.aliases.values() for a in names):
+                names.append(a)
+                subitem_of.setdefault(term_pattern(a).pattern, sub.key)
+        return cls(c, _distinct(names), subitem_of)
 
 
 class Matcher:
     def __init__(self, commitments: Iterable[Commitment]) -> None:
-        self._catalogue = [
-            _Compiled(c, _distinct(a for names in c.aliases.values() for a in names))
-            for c in commitments
-        ]
+        self._catalogue = [_Compiled.of(c) for c in commitments]
+        self._lexical = LexicalIndex(
+            {
+                c.commitment.key: " ".join([c.commitment.title, c.commitment.text, *c.aliases])
+                for c in self._catalogue
+            }
+        )
 
     def match(self, title: str, text: str, home: str | None = None) -> MatchResult:
         """`home`: country code of the publishing source, when known (see `judge`)."""
@@ -70,11 +119,10 @@ class Matcher:
         relevance = judge(ntitle, nbody, home)
         if not relevance.relevant:
             return MatchResult(False, relevance.reason)
-        sentences = (
-            [title.strip(), *split_sentences(text or "")] if title else split_sentences(text or "")
-        )
-        hits = [h for c in self._catalogue if (h := self._hit(c, ntitle, nbody, sentences))]
-        hits.sort(key=lambda h: (-h.score, h.paragraph))
+        sentences = _Sentences.of(title or "", text or "")
+        hits = [h for c in self._catalogue if (h := self._hit(c, sentences, title or ""))]
+        hits += self._lexical_hits({h.key for h in hits}, sentences, f"{ntitle} {nbody}")
+        hits.sort(key=lambda h: (h.tier != "match", -h.score, h.paragraph))
         return MatchResult(
             True,
             relevance.reason,
@@ -82,32 +130,108 @@ class Matcher:
             [h for h in hits if h.tier == "possible"],
         )
 
-    def _hit(
-        self, c: _Compiled, ntitle: str, nbody: str, sentences: list[str]
-    ) -> CommitmentHit | None:
-        weight = 0.0
-        fired: list[str] = []
-        for alias in c.aliases:
-            pattern = term_pattern(alias)
-            in_title = bool(pattern.search(ntitle))
-            count = len(pattern.findall(nbody))
-            if not in_title and not count:
-                continue
-            fired.append(alias)
-            weight += (2.0 if in_title else 1.0) + 0.5 * min(max(count - 1, 0), 2)
+    def _hit(self, c: _Compiled, s: _Sentences, title: str) -> CommitmentHit | None:
+        commitment = c.commitment
+        rule_hit = next((r for rule in commitment.rules if (r := _fire(rule, s))), None)
+        alias_weight, fired, best, subitem = _alias_evidence(c, s, bool(title.strip()))
+        if rule_hit is not None:
+            rule, sentence_index = rule_hit
+            weight = alias_weight + 3.0
+            return CommitmentHit(
+                key=commitment.key,
+                paragraph=commitment.paragraph,
+                title=commitment.title,
+                score=round(1 - 0.6**weight, 3),
+                tier="match",
+                evidence=clip(s.raw[sentence_index], EVIDENCE_LIMIT),
+                fired=(f"rule:{rule.id}", *fired),
+                subitem=subitem,
+            )
         if not fired:
             return None
-        score = round(1 - 0.6**weight, 3)
-        tier = "match" if weight >= MATCH_WEIGHT else "possible"
+        strong = alias_weight >= MATCH_WEIGHT and not commitment.rules
+        score = 1 - 0.6**alias_weight
         return CommitmentHit(
-            key=c.commitment.key,
-            paragraph=c.commitment.paragraph,
-            title=c.commitment.title,
-            score=score,
-            tier=tier,
-            evidence=_evidence(sentences, fired),
+            key=commitment.key,
+            paragraph=commitment.paragraph,
+            title=commitment.title,
+            score=round(score if strong else min(score, 0.6), 3),
+            tier="match" if strong else "possible",
+            evidence=clip(s.raw[best], EVIDENCE_LIMIT),
             fired=tuple(fired),
+            subitem=subitem,
         )
+
+    def _lexical_hits(self, already: set[str], s: _Sentences, whole: str) -> list[CommitmentHit]:
+        out: list[CommitmentHit] = []
+        for key, z in self._lexical.top(whole, k=1):
+            if key in already or z < LEXICAL_Z:
+                continue
+            c = next(c for c in self._catalogue if c.commitment.key == key)
+            best = max(range(len(s.raw)), key=lambda i: self._lexical.bm25(s.norm[i], key))
+            out.append(
+                CommitmentHit(
+                    key=key,
+                    paragraph=c.commitment.paragraph,
+                    title=c.commitment.title,
+                    score=round(min(0.5, 0.1 * z), 3),
+                    tier="possible",
+                    evidence=clip(s.raw[best], EVIDENCE_LIMIT),
+                    fired=(f"similar:z={z:.1f}",),
+                )
+            )
+        return out
+
+
+def _fire(rule: Rule, s: _Sentences) -> tuple[Rule, int] | None:
+    """(rule, evidence sentence index) when the rule holds."""
+    if rule.within == "sentence":
+        for i, sentence in enumerate(s.norm):
+            if _holds(rule, sentence):
+                return rule, i
+        return None
+    whole = " \n".join(s.norm)
+    if not _holds(rule, whole):
+        return None
+    terms = [t for group in rule.all for t in group]
+    best = max(range(len(s.norm)), key=lambda i: len(_present(terms, s.norm[i])))
+    return rule, best
+
+
+def _holds(rule: Rule, text: str) -> bool:
+    return (
+        all(_present(group, text) for group in rule.all)
+        and (not rule.any or bool(_present(rule.any, text)))
+        and not _present(rule.none, text)
+    )
+
+
+def _claimed(negatives: list[Negative], sentence: str) -> bool:
+    return any(_present(n.terms, sentence) and not _present(n.unless, sentence) for n in negatives)
+
+
+def _alias_evidence(
+    c: _Compiled, s: _Sentences, has_title: bool
+) -> tuple[float, list[str], int, str | None]:
+    """(weight, aliases that fired, best sentence index, sub-item) over unclaimed sentences."""
+    weight = 0.0
+    fired: list[str] = []
+    per_sentence = [0] * len(s.norm)
+    subitem: str | None = None
+    usable = [not _claimed(c.commitment.negatives, n) for n in s.norm]
+    for alias in c.aliases:
+        pattern = term_pattern(alias)
+        found = [i for i, n in enumerate(s.norm) if usable[i] and pattern.search(n)]
+        if not found:
+            continue
+        fired.append(alias)
+        subitem = subitem or c.subitem_of.get(pattern.pattern)
+        in_title = has_title and found[0] == 0
+        weight += (2.0 if in_title else 1.0) + 0.5 * min(len(found) - 1, 2)
+        for i in found:
+            per_sentence[i] += 1
+    best = max(range(len(per_sentence)), key=lambda i: per_sentence[i]) if per_sentence else 0
+    return weight, fired, best, subitem
 
 
 def _distinct(aliases: Iterable[str]) -> tuple[str, ...]:
@@ -116,19 +240,3 @@ def _distinct(aliases: Iterable[str]) -> tuple[str, ...]:
     for alias in aliases:
         seen.setdefault(term_pattern(alias).pattern, alias)
     return tuple(seen.values())
-
-
-def _evidence(sentences: list[str], fired: list[str]) -> str:
-    """The sentence holding the most alias hits; ties go to one naming Japan or Laos."""
-    patterns = [term_pattern(a) for a in fired]
-    country = [term_pattern(t) for t in (*JAPAN_TERMS, *LAOS_TERMS)]
-
-    def rank(sentence: str) -> tuple[int, int]:
-        ns = normalize(sentence)
-        return (
-            sum(1 for p in patterns if p.search(ns)),
-            sum(1 for p in country if p.search(ns)),
-        )
-
-    best = max(sentences, key=rank, default="")
-    return clip(best, EVIDENCE_LIMIT)
