@@ -160,8 +160,8 @@ def test_japanese_text_naming_japan_once_is_not_relevant(matcher: Matcher) -> No
 def test_home_country_la_makes_a_lao_agency_grant_story_relevant(matcher: Matcher) -> None:
     title = "Grant signed for rural water supply"
     text = (
-        "The Japanese Embassy signed a grant for a water supply project in Savannakhet Province, "
-        "Laos. The Japanese grant will serve 2,000 residents."
+        "The Japanese Embassy signed a grant for a water supply project in rural Laos. "
+        "The Japanese grant will serve 2,000 residents."
     )
     assert matcher.match(title, text, "la").relevant
     assert "csp2025-04" in keys(matcher.match(title, text, "la"))
