@@ -14,100 +14,43 @@ from dataclasses import dataclass
 
 from matching.text import split_sentences, term_pattern
 
+# fmt: off
 JAPAN_TERMS = (
-    "Japan",
-    "Japanese",
-    "JICA",
-    "Japan International Cooperation Agency",
-    "Tokyo",
-    "JETRO",
-    "JITCO",
-    "JOCV",
-    "Self-Defense Forces",
-    "Imperial Household",
-    "Princess Aiko",
-    "Emperor Naruhito",
-    "Kishida",
-    "Ishiba",
-    "Takaichi",
-    "Abe Shinzo",
-    "Shinzo Abe",
-    "Suga",
-    "Iwaya",
-    "Kamikawa",
-    "Motegi",
-    "Hayashi Yoshimasa",
-    "JPY",
-    "billion yen",
-    "million yen",
-    "日本",
-    "政府開発援助",
-    "外務省",
-    "天皇",
-    "皇室",
-    "愛子",
-    "岸田",
-    "石破",
-    "高市",
-    "東京",
-    "ຍີ່ປຸ່ນ",
-    "Giappone",
-    "giapponese",
-    "Japon",
-    "japonais",
-    "Japón",
-    "Nhật Bản",
+    # English and other Latin-script languages
+    "Japan", "Japanese", "JICA", "Japan International Cooperation Agency", "Tokyo", "JETRO",
+    "JITCO", "JOCV", "Self-Defense Forces", "Self-Defense Force", "JGSDF", "JMSDF", "JASDF",
+    "Imperial Household", "Princess Aiko", "Emperor Naruhito", "Kishida", "Ishiba", "Takaichi",
+    "Abe Shinzo", "Shinzo Abe", "Suga", "Iwaya", "Kamikawa", "Motegi", "Hayashi Yoshimasa",
+    "JPY", "billion yen", "million yen",
+    "Giappone", "giapponese", "Japon", "japonais", "Japón", "Nhật Bản",
+    # Japanese
+    "日本", "日・ラオス", "日ラオス", "我が国", "政府開発援助", "無償資金協力", "円借款",
+    "国際協力機構", "防衛省", "自衛隊", "天皇", "皇室", "愛子", "岸田", "石破", "高市", "岩屋",
+    "上川", "茂木", "林外務大臣", "林大臣", "東京", "在留邦人", "邦人",
+    # Lao
+    "ຍີ່ປຸ່ນ", "ໄຈກາ",
 )
 LAOS_TERMS = (
-    "Laos",
-    "Lao PDR",
-    "Lao",
-    "Laotian",
-    "Vientiane",
-    "Luang Prabang",
-    "Savannakhet",
-    "Champasak",
-    "Xieng Khouang",
-    "Houaphanh",
-    "Khammouane",
-    "Bolikhamxay",
-    "Attapeu",
-    "Sekong",
-    "Saravane",
-    "Oudomxay",
-    "Luang Namtha",
-    "Bokeo",
-    "Phongsaly",
-    "Xayaboury",
-    "Sonexay",
-    "Thongloun",
-    "Saleumxay",
-    "Phankham",
-    "Chansamone",
-    "Pany Yathotou",
-    "kip",
-    "ラオス",
-    "ビエンチャン",
-    "ルアンパバーン",
-    "サバナケット",
-    "ソンサイ",
-    "トンルン",
-    "ລາວ",
-    "ວຽງຈັນ",
-    "Lào",
-    "Laotien",
-    "Laotienne",
-    "Laotiani",
+    "Laos", "Lao PDR", "Lao", "Laotian", "Vientiane", "Luang Prabang", "Savannakhet",
+    "Champasak", "Champassak", "Xieng Khouang", "Houaphanh", "Khammouane", "Khammuan",
+    "Khammouan", "Bolikhamxay", "Attapeu", "Sekong", "Saravane", "Salavan", "Oudomxay",
+    "Luang Namtha", "Bokeo", "Phongsaly", "Xayaboury", "Xayabouly", "Vang Vieng",
+    "Sonexay", "Thongloun", "Saleumxay", "Phankham", "Chansamone", "Pany Yathotou",
+    "Thongsavanh", "kip",
+    "Lào", "Laotien", "Laotienne", "Laotiani",
+    # Japanese
+    "ラオス", "ビエンチャン", "ヴィエンチャン", "ルアンパバーン", "ルアンプラバン", "サバナケット",
+    "サワンナケート", "チャンパサック", "チャンパーサック", "アッタプー", "ルアンナムター",
+    "シエンクワン", "ボーリカムサイ", "ソンサイ", "トンルン", "サルムサイ", "トンサワン",
+    # Lao
+    "ລາວ", "ວຽງຈັນ",
 )
 # Phrases that contain a party's name without being about it.
 FALSE_FRIENDS = (
-    "Japanese encephalitis",
-    "Japanese knotweed",
-    "Japanese beetle",
-    "Lao Cai",
-    "Laocai",
-    "日本脳炎",
+    "Japanese encephalitis", "Japanese knotweed", "Japanese beetle", "Lao Cai", "Laocai",
+    "日本脳炎", "ໄຂ້ສະໝອງອັກເສບຍີ່ປຸ່ນ",
 )
+# fmt: on
 OTHER_COUNTRIES = (
     "China",
     "Chinese",
@@ -141,6 +84,9 @@ OTHER_COUNTRIES = (
     "タイ",
     "ベトナム",
     "ミャンマー",
+    "米国",
+    "アメリカ",
+    "インド",
     "ຈີນ",
     "ໄທ",
     "ຫວຽດນາມ",
@@ -176,7 +122,11 @@ BILATERAL = (
     "ລາວ-ຍີ່ປຸ່ນ",
     "ສອງປະເທດ",
 )
-_LOCATIVE = re.compile(r"(?:\bin|\bat|\bto|\bhosted by|で|にて)\s*$")
+_LOCATIVE_BEFORE = re.compile(r"(?:\bin|\bat|\bto|\bhosted by)\s*$")
+# Japanese marks place after the noun: "ビエンチャンで", "ラオスの首都ビエンチャンで".
+_LOCATIVE_AFTER = re.compile(r"^(?:の首都[^\s、。]{0,8}?)?(?:で|において|にて)")
+_LAO_SCRIPT = re.compile(r"[\u0E80-\u0EFF]")
+LEAD_SENTENCES = 3  # headline and the first two sentences
 
 
 @dataclass(frozen=True)
@@ -212,6 +162,17 @@ def _count(terms: tuple[str, ...], sentence: str) -> float:
     return float(n)
 
 
+def _locative(sentence: str, start: int) -> bool:
+    if _LOCATIVE_BEFORE.search(sentence[:start]):
+        return True
+    rest = sentence[start:]
+    for t in LAOS_TERMS:
+        m = term_pattern(t).match(rest)
+        if m and _LOCATIVE_AFTER.match(rest[m.end() :]):
+            return True
+    return False
+
+
 def _only_venue(sentences: list[str], whole: str) -> bool:
     """Laos appears as where a multilateral meeting took place, plus at most one passing
     mention (greeting the host), and nothing marks a bilateral exchange."""
@@ -224,7 +185,7 @@ def _only_venue(sentences: list[str], whole: str) -> bool:
         starts = _hits(LAOS_TERMS, s)
         if not starts:
             continue
-        if all(_LOCATIVE.search(s[:start]) for start in starts):
+        if all(_locative(s, start) for start in starts):
             locative += 1
         else:
             passing += 1
@@ -237,18 +198,25 @@ def judge(title: str, body: str, home: str | None = None) -> Relevance:
     source's country ("la", "jp"): a Lao agency's story about a Japanese grant need not
     say "Laos". Title and body are normalised (see `matching.text.normalize`)."""
     title, body = _strip_false_friends(title), _strip_false_friends(body)
+    if home is None and len(_LAO_SCRIPT.findall(body)) > len(body) * 0.3:
+        home = "la"  # Lao-language news is Lao press: the Lao side is its own
     sentences = [s for s in [title, *split_sentences(body)] if s]
     japan = sum(_count(JAPAN_TERMS, s) for s in sentences) + _count(JAPAN_TERMS, title)
     laos = sum(_count(LAOS_TERMS, s) for s in sentences) + _count(LAOS_TERMS, title)
-    joint = sum(1 for s in sentences if _hits(JAPAN_TERMS, s) and _hits(LAOS_TERMS, s))
+    joint_at = [
+        i for i, s in enumerate(sentences) if _hits(JAPAN_TERMS, s) and _hits(LAOS_TERMS, s)
+    ]
+    joint = len(joint_at)
     if home == "la":
-        laos, joint = laos + 2, max(joint, 1)
+        laos, joint, joint_at = laos + 2, max(joint, 1), joint_at or [0]
     elif home == "jp":
-        japan, joint = japan + 2, max(joint, 1)
+        japan, joint, joint_at = japan + 2, max(joint, 1), joint_at or [0]
     if home != "la" and _only_venue(sentences, f"{title} {body}"):
         return Relevance(False, japan, laos, joint, "Laos only as the venue of a meeting")
     if _hits(JAPAN_TERMS, title) and _hits(LAOS_TERMS, title):
         return Relevance(True, japan, laos, joint, "both countries in the headline")
     if japan >= 2 and laos >= 2 and joint >= 1:
         return Relevance(True, japan, laos, joint, "both countries named together repeatedly")
+    if min(japan, laos) >= 1 and japan + laos >= 5 and joint_at and joint_at[0] < LEAD_SENTENCES:
+        return Relevance(True, japan, laos, joint, "both countries in the lead, one at length")
     return Relevance(False, japan, laos, joint, "not substantively about both countries")
