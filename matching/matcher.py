@@ -74,12 +74,11 @@ class _Sentences:
     @classmethod
     def of(cls, title: str, text: str) -> _Sentences:
         raw = [title.strip()] if title and title.strip() else []
+        has_title = bool(raw)
         raw += split_sentences(text or "")
-        return cls(raw, [normalize(s) for s in raw])
+        return cls(raw, [normalize(s) for s in raw], has_title)
 
-    @property
-    def has_title(self) -> bool:
-        return bool(self.raw) and self.raw[0] is not None
+    has_title: bool = False
 
 
 def _present(terms: Iterable[str], text: str) -> list[str]:
@@ -186,8 +185,9 @@ class Matcher:
 def _fire(rule: Rule, s: _Sentences) -> tuple[Rule, int] | None:
     """(rule, evidence sentence index) when the rule holds."""
     if rule.within == "sentence":
-        for i, sentence in enumerate(s.norm):
-            if _holds(rule, sentence):
+        # Body sentences first: they say more than the headline that summarises them.
+        for i in [*range(1, len(s.norm)), 0] if s.has_title else range(len(s.norm)):
+            if _holds(rule, s.norm[i]):
                 return rule, i
         return None
     whole = " \n".join(s.norm)

@@ -126,7 +126,7 @@ _LOCATIVE_BEFORE = re.compile(r"(?:\bin|\bat|\bto|\bhosted by)\s*$")
 # Japanese marks place after the noun: "ビエンチャンで", "ラオスの首都ビエンチャンで".
 _LOCATIVE_AFTER = re.compile(r"^(?:の首都[^\s、。]{0,8}?)?(?:で|において|にて)")
 _LAO_SCRIPT = re.compile(r"[\u0E80-\u0EFF]")
-LEAD_SENTENCES = 3  # headline and the first two sentences
+LEAD_SENTENCES = 2  # the headline and the first sentence
 
 
 @dataclass(frozen=True)
