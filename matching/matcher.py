@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from config.registry import Commitment, Negative, Rule
 from matching.lexical import LexicalIndex
 from matching.relevance import judge
-from matching.text import clip, normalize, split_sentences, term_pattern
+from matching.text import clip, clip_around, normalize, split_sentences, term_pattern
 
 MATCH_WEIGHT = 1.5  # alias weight at which a commitment without rules is a `match`
 EVIDENCE_LIMIT = 300
@@ -142,7 +142,7 @@ class Matcher:
                 title=commitment.title,
                 score=round(1 - 0.6**weight, 3),
                 tier="match",
-                evidence=clip(s.raw[sentence_index], EVIDENCE_LIMIT),
+                evidence=clip_around(s.raw[sentence_index], _rule_terms(rule), EVIDENCE_LIMIT),
                 fired=(f"rule:{rule.id}", *fired),
                 subitem=subitem,
             )
@@ -156,7 +156,7 @@ class Matcher:
             title=commitment.title,
             score=round(score if strong else min(score, 0.6), 3),
             tier="match" if strong else "possible",
-            evidence=clip(s.raw[best], EVIDENCE_LIMIT),
+            evidence=clip_around(s.raw[best], fired, EVIDENCE_LIMIT),
             fired=tuple(fired),
             subitem=subitem,
         )
@@ -196,6 +196,10 @@ def _fire(rule: Rule, s: _Sentences) -> tuple[Rule, int] | None:
     terms = [t for group in rule.all for t in group]
     best = max(range(len(s.norm)), key=lambda i: len(_present(terms, s.norm[i])))
     return rule, best
+
+
+def _rule_terms(rule: Rule) -> list[str]:
+    return [t for group in rule.all for t in group] + list(rule.any)
 
 
 def _holds(rule: Rule, text: str) -> bool:

@@ -50,3 +50,26 @@ def clip(text: str, limit: int = 300) -> str:
     if space > limit * 0.6:
         cut = cut[:space]
     return cut.rstrip(" ,;:") + "…"
+
+
+def clip_around(text: str, terms: list[str], limit: int = 300) -> str:
+    """At most `limit` characters of `text`, as a window that keeps the first of `terms`
+    found (so evidence always shows what fired), with ellipses where it was cut."""
+    text = unicodedata.normalize("NFKC", _SPACE.sub(" ", text).strip())
+    if len(text) <= limit:
+        return text
+    lowered = text.casefold().replace("’", "'").replace("‘", "'")
+    lowered = lowered.replace("–", "-").replace("—", "-")
+    if len(lowered) != len(text):  # casefolding changed lengths: offsets are unreliable
+        return clip(text, limit)
+    spans = [m.span() for t in terms if (m := term_pattern(t).search(lowered))]
+    if not spans:
+        return clip(text, limit)
+    start, end = min(spans)
+    if end <= limit - 1:
+        return clip(text, limit)
+    room = limit - 2 - (end - start)
+    left = max(0, start - max(room // 2, 0))
+    right = min(len(text), left + limit - 2)
+    window = text[left:right].strip()
+    return ("…" if left > 0 else "") + window + ("…" if right < len(text) else "")

@@ -68,12 +68,11 @@ def build_scheduler(settings: Settings, sources: list[Source]) -> BlockingSchedu
 def serve(settings: Settings, console: Console) -> None:
     scheduler = build_scheduler(settings, load_sources(settings.config_dir))
 
-    stopping = False
+    received: list[int] = []
 
     def stop(signum: int, _frame: Any) -> None:
-        nonlocal stopping
-        stopping = True
-        console.print(f"received signal {signum}; stopping")
+        # No printing here: the main thread may be half-way through a write to stdout.
+        received.append(signum)
         if scheduler.running:
             scheduler.shutdown(wait=False)
 
@@ -84,5 +83,6 @@ def serve(settings: Settings, console: Console) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     scheduler.add_listener(started, EVENT_SCHEDULER_STARTED)
-    if not stopping:
+    if not received:
         scheduler.start()
+    console.print(f"received signal {received[0] if received else '?'}; stopping")

@@ -176,7 +176,7 @@ def test_home_country_la_makes_a_lao_agency_grant_story_relevant(matcher: Matche
 
 def test_evidence_is_bounded_even_for_a_huge_sentence(matcher: Matcher) -> None:
     sentence = (
-        "The Japanese government and the Lao PDR said UXO clearance "
+        "The Japanese government and the Lao PDR signed a grant for UXO clearance "
         + "in farmland, village land and school grounds " * 45
         + "will continue"
     )
@@ -200,9 +200,10 @@ def test_result_order_is_stable(matcher: Matcher) -> None:
     assert first == again
     order = [(-h.score, h.paragraph) for h in first.commitments]
     assert order == sorted(order), "best score first, ties by paragraph"
-    # ¶18 fires three aliases and leads; ¶9 and ¶17 score the same and follow in ¶ order.
-    assert keys(first) == ["csp2025-18", "csp2025-09", "csp2025-17"]
-    assert first.commitments[1].score == first.commitments[2].score
+    # ¶18 leads; "UXO work" with no Japanese action is only a possible ¶9 (its rules need
+    # Japan acting), so ¶17 follows in the match tier.
+    assert keys(first) == ["csp2025-18", "csp2025-17"]
+    assert "csp2025-09" in [h.key for h in first.possible]
 
 
 # ---------------------------------------------------------------- kizuna match (CLI)
