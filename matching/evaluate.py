@@ -84,9 +84,13 @@ def evaluate(items: Iterable[dict], commitments: list[Commitment]) -> Report:
             why = "; ".join(
                 f"¶{h.paragraph} by {', '.join(h.fired[:3])}" for h in result.commitments
             )
+            # A near miss: we claimed what the labels deny (a hard negative passed for
+            # Japan–Laos, or a paragraph credited that the item is not evidence for).
+            near = (result.relevant and not item.get("japan_laos")) or bool(found - gold)
             report.confusions.append(
-                f"{item.get('id')}: relevant {result.relevant} (gold {item.get('japan_laos')}), "
-                f"found {sorted(found)} (gold {sorted(gold)}){' — ' + why if why else ''}"
+                f"[{'near miss' if near else 'missed'}] {item.get('id')}: relevant "
+                f"{result.relevant} (gold {item.get('japan_laos')}), found {sorted(found)} "
+                f"(gold {sorted(gold)}){' — ' + why if why else ''}"
             )
     return report
 
@@ -102,8 +106,11 @@ def render(name: str, report: Report) -> str:
     ]
     lines += [f"  ¶{p:<7} {n:>4}  {pr:9.2f}  {rc:6.2f}" for p, n, pr, rc in report.per_paragraph()]
     if report.confusions:
-        lines.append("confusions (relevance or paragraphs differ from the labels):")
-        lines += [f"  {c}" for c in report.confusions]
+        lines.append("confusions (near misses first, then misses):")
+        lines += [
+            f"  {c}"
+            for c in sorted(report.confusions, key=lambda c: not c.startswith("[near miss]"))
+        ]
     return "\n".join(lines)
 
 
