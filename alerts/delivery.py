@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from alerts.slack import SlackError, post_webhook
 from config.settings import Settings
@@ -30,9 +30,9 @@ class FlushReport:
 def flush(engine: Engine, settings: Settings, *, file_dir: Path | None = None) -> FlushReport:
     report = FlushReport()
     file_dir = file_dir or settings.var_dir / "outbox"
-    with session_scope(engine) as session:
-        due = session.exec(
-            select(Outbox)
+    with Session(engine) as session:
+        ids = session.exec(
+            select(Outbox.id)
             .where(
                 Outbox.status == "pending",
                 Outbox.channel == "slack",
@@ -40,31 +40,46 @@ def flush(engine: Engine, settings: Settings, *, file_dir: Path | None = None) -
             )
             .order_by(col(Outbox.id))
         ).all()
-        ids = [row.id for row in due]
     with httpx.Client() as client:
         for row_id in ids:
-            with session_scope(engine) as session:
+            with Session(engine) as session:
                 row = session.get(Outbox, row_id)
                 if row is None or row.status != "pending":
                     continue
-                try:
-                    _send_slack(client, settings, row.payload, file_dir)
-                except SlackError as exc:
-                    row.attempts += 1
-                    row.last_error = str(exc)
-                    if row.attempts >= MAX_ATTEMPTS:
-                        row.status = "failed"
-                        report.failed += 1
-                    else:
-                        delay = exc.retry_after or min(3600, 30 * 2**row.attempts)
-                        row.next_attempt_at = utcnow() + timedelta(seconds=delay)
-                        report.retrying += 1
-                else:
-                    row.status, row.sent_at = "sent", utcnow()
-                    row.attempts += 1
-                    report.sent += 1
-                session.add(row)
+                payload = row.payload
+            # The network call runs with no database session open: a slow webhook must
+            # never hold a transaction (or SQLite's write lock) for its duration.
+            try:
+                _send_slack(client, settings, payload, file_dir)
+                error: SlackError | None = None
+            except SlackError as exc:
+                error = exc
+            _record(engine, row_id, error, report)
     return report
+
+
+def _record(
+    engine: Engine, row_id: int | None, error: SlackError | None, report: FlushReport
+) -> None:
+    """Write the outcome of one send in its own short transaction."""
+    with session_scope(engine) as session:
+        row = session.get(Outbox, row_id)
+        if row is None:
+            return
+        row.attempts += 1
+        if error is None:
+            row.status, row.sent_at = "sent", utcnow()
+            report.sent += 1
+        else:
+            row.last_error = str(error)
+            if row.attempts >= MAX_ATTEMPTS:
+                row.status = "failed"
+                report.failed += 1
+            else:
+                delay = error.retry_after or min(3600, 30 * 2**row.attempts)
+                row.next_attempt_at = utcnow() + timedelta(seconds=delay)
+                report.retrying += 1
+        session.add(row)
 
 
 def _send_slack(

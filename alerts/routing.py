@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol, TypeVar
+
 from config.registry import Route
 from config.settings import Settings
 
@@ -29,11 +31,25 @@ def active_routes(routes: list[Route], settings: Settings) -> list[Route]:
     return [r for r in routes if channel_status(r.channel, settings)[0]]
 
 
-def route_wants(route: Route, tiers_by_key: dict[str, str]) -> bool:
-    """Does a story with these commitment hits (key -> best tier) go to this route?"""
-    wanted = {
-        k: t for k, t in tiers_by_key.items() if not route.commitments or k in route.commitments
-    }
-    if route.min_tier == "match":
-        return any(t == "match" for t in wanted.values())
-    return bool(wanted)
+class Hit(Protocol):
+    """What routing needs of a commitment hit (matching's CommitmentHit satisfies it)."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def tier(self) -> str: ...
+
+
+H = TypeVar("H", bound=Hit)
+
+
+def hits_for(route: Route, hits: list[H]) -> list[H]:
+    """The hits this route shows: its commitments (all when none listed), at or above its
+    minimum tier. A story goes to the route when this is not empty."""
+    return [
+        h
+        for h in hits
+        if (not route.commitments or h.key in route.commitments)
+        and (route.min_tier == "possible" or h.tier == "match")
+    ]

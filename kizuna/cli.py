@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -21,6 +21,10 @@ from rich.table import Table
 
 from config.errors import ConfigError
 from kizuna.oneline import describe
+
+if TYPE_CHECKING:  # imported lazily at run time: `kizuna --help` stays fast
+    from config.registry import Source
+    from kizuna.context import AppContext
 
 app = typer.Typer(
     help="Kizuna: monitor the Japan–Lao PDR Comprehensive Strategic Partnership.",
@@ -134,7 +138,9 @@ def crawl(
     _crawl_and_report(ctx, chosen, since_day, trigger)
 
 
-def _crawl_and_report(ctx, chosen, since_day, trigger: str) -> None:  # type: ignore[no-untyped-def]
+def _crawl_and_report(
+    ctx: AppContext, chosen: list[Source], since_day: date | None, trigger: str
+) -> None:
     from kizuna.crawl import CrawlOutcome
     from kizuna.crawl import crawl as run_crawl
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, or_, true
 from sqlmodel import Session, col, select
 
 from storage.models import Article, CommitmentRow, Match, Story
@@ -53,7 +53,7 @@ MATCH_FIELDS = [
 
 def _since_clause(since: date | None) -> Any:
     if since is None:
-        return True
+        return true()
     start = datetime.combine(since, time(0, 0), tzinfo=UTC)
     return or_(
         col(Article.published_at) >= start,

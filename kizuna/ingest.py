@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from alerts.outbox import enqueue
-from alerts.routing import active_routes, route_wants
+from alerts.routing import active_routes, hits_for
 from alerts.slack import story_message
 from alerts.views import HitView, StoryView
 from config.registry import Route, load_commitments, load_routes, load_sources
@@ -81,16 +81,32 @@ class Ingestor:
         return cls(make_engine(settings.database_url), settings)
 
     def ingest(self, data: Any, *, default_source: str = "import") -> IngestResult:
-        """Validate and store one item (any JSON value; non-objects are rejected)."""
+        """Validate and store one item (any JSON value; non-objects are rejected).
+
+        Matching runs before the writer lock and outside any transaction (write
+        transactions stay short), and not at all for an unchanged duplicate.
+        """
         try:
             item = data if isinstance(data, Item) else parse_item(data)
         except ItemError as exc:
             return IngestResult("rejected", reason=str(exc))
+        canonical = canonical_url(item.url)
+        digest = content_hash(item.title, item.text)
+        with Session(self.engine) as session:
+            known = session.exec(
+                select(Article.source, Article.content_hash).where(
+                    Article.canonical_url == canonical
+                )
+            ).first()
+        result: MatchResult | None = None
+        if known is None or known[1] != digest:
+            source = known[0] if known else item.source or default_source
+            result = self.matcher.match(item.title, item.text, self.home_country.get(source))
         with self._lock:
             for attempt in (1, 2):
                 try:
                     with session_scope(self.engine) as session:
-                        return self._store(session, item, default_source)
+                        return self._store(session, item, default_source, canonical, digest, result)
                 except IntegrityError:
                     # Another process stored the same URL between our read and write:
                     # the second pass sees its row and treats ours as a duplicate.
@@ -98,19 +114,26 @@ class Ingestor:
                         raise
         raise AssertionError("unreachable")
 
-    def _store(self, session: Session, item: Item, default_source: str) -> IngestResult:
-        canonical = canonical_url(item.url)
-        digest = content_hash(item.title, item.text)
+    def _store(
+        self,
+        session: Session,
+        item: Item,
+        default_source: str,
+        canonical: str,
+        digest: str,
+        result: MatchResult | None,
+    ) -> IngestResult:
         existing = session.exec(select(Article).where(Article.canonical_url == canonical)).first()
+        if existing is not None and existing.content_hash == digest:
+            existing.fetched_at = now_utc()
+            session.add(existing)
+            return IngestResult("duplicate", existing.id, existing.story_id)
+        source = existing.source if existing is not None else item.source or default_source
+        if result is None:  # another process stored this URL with other text meanwhile
+            result = self.matcher.match(item.title, item.text, self.home_country.get(source))
         if existing is not None:
-            if existing.content_hash == digest:
-                existing.fetched_at = now_utc()
-                session.add(existing)
-                return IngestResult("duplicate", existing.id, existing.story_id)
-            return self._update(session, existing, item, digest)
+            return self._update(session, existing, item, digest, result)
 
-        source = item.source or default_source
-        result = self.matcher.match(item.title, item.text, self.home_country.get(source))
         published = item.published_utc(self.settings.tz)
         story = Story(title=item.title or item.text[:120], first_published_at=published)
         session.add(story)
@@ -135,7 +158,9 @@ class Ingestor:
         alerts = self._enqueue_alerts(session, story, article, result)
         return IngestResult("new", article.id, story.id, matches=matches, alerts=alerts)
 
-    def _update(self, session: Session, article: Article, item: Item, digest: str) -> IngestResult:
+    def _update(
+        self, session: Session, article: Article, item: Item, digest: str, result: MatchResult
+    ) -> IngestResult:
         """The page changed since we stored it: keep the old version as a revision."""
         assert article.id is not None
         session.add(
@@ -147,7 +172,6 @@ class Ingestor:
                 content_hash=article.content_hash,
             )
         )
-        result = self.matcher.match(item.title, item.text, self.home_country.get(article.source))
         article.title, article.text, article.content_hash = item.title, item.text, digest
         article.revision += 1
         article.fetched_at = now_utc()
@@ -180,18 +204,11 @@ class Ingestor:
         self, session: Session, story: Story, article: Article, result: MatchResult
     ) -> int:
         assert story.id is not None
-        tiers = {h.key: h.tier for h in result.all_hits}
-        wanted = [r for r in self.routes if route_wants(r, tiers)]
-        if not wanted:
-            return 0
         added = 0
-        for route in wanted:
-            hits = [
-                h
-                for h in result.all_hits
-                if (not route.commitments or h.key in route.commitments)
-                and (route.min_tier == "possible" or h.tier == "match")
-            ]
+        for route in self.routes:
+            hits = hits_for(route, result.all_hits)
+            if not hits:
+                continue
             view = StoryView(
                 story_id=story.id,
                 title=article.title,

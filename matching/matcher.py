@@ -121,6 +121,7 @@ class _Compiled:
 class Matcher:
     def __init__(self, commitments: Iterable[Commitment]) -> None:
         self._catalogue = [_Compiled.of(c) for c in commitments]
+        self._by_key = {c.commitment.key: c for c in self._catalogue}
         self._lexical = LexicalIndex(
             {
                 c.commitment.key: " ".join([c.commitment.title, c.commitment.text, *c.aliases])
@@ -181,7 +182,7 @@ class Matcher:
         for key, z in self._lexical.top(whole, k=1):
             if key in already or z < LEXICAL_Z:
                 continue
-            c = next(c for c in self._catalogue if c.commitment.key == key)
+            c = self._by_key[key]
             best = max(range(len(s.raw)), key=lambda i: self._lexical.bm25(s.norm[i], key))
             out.append(
                 CommitmentHit(

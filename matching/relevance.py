@@ -154,12 +154,24 @@ def _hits(terms: tuple[str, ...], text: str) -> list[int]:
     return sorted(s for s, _ in spans)
 
 
-def _count(terms: tuple[str, ...], sentence: str) -> float:
-    """Mentions in one sentence; a sentence listing four or more countries counts half."""
-    n = len(_hits(terms, sentence))
-    if n and len(_hits(OTHER_COUNTRIES, sentence)) >= 3:
-        return n * 0.5
-    return float(n)
+@dataclass(frozen=True)
+class _Sentence:
+    """One sentence's mentions, found once: where each party is named, and whether the
+    sentence lists several other countries (then its mentions count half)."""
+
+    text: str
+    japan: list[int]
+    laos: list[int]
+    listing: bool
+
+    @classmethod
+    def of(cls, text: str) -> _Sentence:
+        japan, laos = _hits(JAPAN_TERMS, text), _hits(LAOS_TERMS, text)
+        listing = bool(japan or laos) and len(_hits(OTHER_COUNTRIES, text)) >= 3
+        return cls(text, japan, laos, listing)
+
+    def weight(self, starts: list[int]) -> float:
+        return len(starts) * (0.5 if self.listing else 1.0)
 
 
 def _locative(sentence: str, start: int) -> bool:
@@ -173,7 +185,7 @@ def _locative(sentence: str, start: int) -> bool:
     return False
 
 
-def _only_venue(sentences: list[str], whole: str) -> bool:
+def _only_venue(sentences: list[_Sentence], whole: str) -> bool:
     """Laos appears as where a multilateral meeting took place, plus at most one passing
     mention (greeting the host), and nothing marks a bilateral exchange."""
     if not any(term_pattern(t).search(whole) for t in MULTILATERAL):
@@ -182,10 +194,9 @@ def _only_venue(sentences: list[str], whole: str) -> bool:
         return False
     locative = passing = 0
     for s in sentences:
-        starts = _hits(LAOS_TERMS, s)
-        if not starts:
+        if not s.laos:
             continue
-        if all(_locative(s, start) for start in starts):
+        if all(_locative(s.text, start) for start in s.laos):
             locative += 1
         else:
             passing += 1
@@ -200,12 +211,16 @@ def judge(title: str, body: str, home: str | None = None) -> Relevance:
     title, body = _strip_false_friends(title), _strip_false_friends(body)
     if home is None and len(_LAO_SCRIPT.findall(body)) > len(body) * 0.3:
         home = "la"  # Lao-language news is Lao press: the Lao side is its own
-    sentences = [s for s in [title, *split_sentences(body)] if s]
-    japan = sum(_count(JAPAN_TERMS, s) for s in sentences) + _count(JAPAN_TERMS, title)
-    laos = sum(_count(LAOS_TERMS, s) for s in sentences) + _count(LAOS_TERMS, title)
-    joint_at = [
-        i for i, s in enumerate(sentences) if _hits(JAPAN_TERMS, s) and _hits(LAOS_TERMS, s)
-    ]
+    sentences = [_Sentence.of(s) for s in [title, *split_sentences(body)] if s]
+    headline = sentences[0] if title and sentences else None
+    # The headline counts twice: once as a sentence, once more for being the headline.
+    japan = sum(s.weight(s.japan) for s in sentences) + (
+        headline.weight(headline.japan) if headline else 0.0
+    )
+    laos = sum(s.weight(s.laos) for s in sentences) + (
+        headline.weight(headline.laos) if headline else 0.0
+    )
+    joint_at = [i for i, s in enumerate(sentences) if s.japan and s.laos]
     joint = len(joint_at)
     if home == "la":
         laos, joint, joint_at = laos + 2, max(joint, 1), joint_at or [0]
@@ -213,7 +228,7 @@ def judge(title: str, body: str, home: str | None = None) -> Relevance:
         japan, joint, joint_at = japan + 2, max(joint, 1), joint_at or [0]
     if home != "la" and _only_venue(sentences, f"{title} {body}"):
         return Relevance(False, japan, laos, joint, "Laos only as the venue of a meeting")
-    if _hits(JAPAN_TERMS, title) and _hits(LAOS_TERMS, title):
+    if headline is not None and headline.japan and headline.laos:
         return Relevance(True, japan, laos, joint, "both countries in the headline")
     if japan >= 2 and laos >= 2 and joint >= 1:
         return Relevance(True, japan, laos, joint, "both countries named together repeatedly")
