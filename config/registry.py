@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from datetime import date as Date
 from pathlib import Path
+from string import Formatter
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from config.errors import ConfigError
 
@@ -25,6 +26,60 @@ Tier = Literal["match", "possible"]
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _template_fields(template: str) -> list[str]:
+    """The `{name}` fields of a URL template; ValueError for anything but plain names."""
+    try:
+        parsed = list(Formatter().parse(template))
+    except ValueError as exc:
+        raise ValueError(f"bad template {template!r}: {exc}") from exc
+    names: list[str] = []
+    for _literal, name, spec, conversion in parsed:
+        if name is None:
+            continue
+        if not name.isidentifier() or spec or conversion:
+            raise ValueError(f"bad template field in {template!r}: only {{group}} is allowed")
+        names.append(name)
+    return names
+
+
+class IdentityRule(_Strict):
+    """One way a site spells the same article differently (SOURCES.md: KPL's letter case,
+    Vientiane Times' archive move). When `pattern` matches a cleaned URL (tracking
+    parameters, fragment and default port gone, query sorted), the canonical URL is the
+    `url` template with the pattern's named groups filled in. The template's output should
+    match the same pattern and give itself again, so canonical URLs are idempotent."""
+
+    pattern: str = Field(description="regular expression with named groups, searched")
+    url: str = Field(description="template of the canonical URL, `{group}` fields")
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_compiles(cls, pattern: str) -> str:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"bad regular expression {pattern!r}: {exc}") from exc
+        return pattern
+
+    @field_validator("url")
+    @classmethod
+    def _template_uses_pattern_groups(cls, url: str, info: ValidationInfo) -> str:
+        if not re.match(r"^https?://[^/]", url):
+            raise ValueError(f"not an absolute http(s) URL template: {url!r}")
+        fields = _template_fields(url)
+        pattern = info.data.get("pattern")
+        if pattern is None:  # already reported on `pattern`
+            return url
+        groups = re.compile(pattern).groupindex
+        unknown = [f for f in fields if f not in groups]
+        if unknown:
+            have = ", ".join(groups) or "none"
+            raise ValueError(
+                f"{{{unknown[0]}}} is not a named group of the pattern (groups: {have})"
+            )
+        return url
 
 
 class Source(_Strict):
@@ -43,6 +98,9 @@ class Source(_Strict):
     schedule: str = "0 */3 * * *"
     cadence_hours: int = Field(default=24, ge=1, description="expected time between new items")
     timezone: str = "UTC"
+    identity: list[IdentityRule] = Field(
+        default_factory=list, description="URL identity rules, first match wins"
+    )
 
     @field_validator("article_patterns")
     @classmethod
@@ -214,6 +272,12 @@ def load_sources(config_dir: Path) -> list[Source]:
     sources = load_yaml_model(path, SourcesFile).sources
     _check_unique(path, "sources", [s.key for s in sources])
     return sources
+
+
+def load_identity_rules(config_dir: Path) -> list[IdentityRule]:
+    """The identity rules of every source, enabled or not, in file order: a URL's identity
+    does not depend on which source delivered it."""
+    return [rule for source in load_sources(config_dir) for rule in source.identity]
 
 
 def load_commitments(config_dir: Path) -> CommitmentsFile:

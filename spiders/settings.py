@@ -5,7 +5,9 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from config.registry import load_identity_rules
 from config.settings import Settings
+from spiders.fingerprint import IDENTITY_RULES_SETTING
 
 
 def kizuna_version() -> str:
@@ -16,7 +18,10 @@ def kizuna_version() -> str:
 
 
 def scrapy_settings(settings: Settings, *, log_level: str = "WARNING") -> dict[str, Any]:
+    """Scrapy settings for a crawl; reads the identity rules of every source in
+    `settings.config_dir` (a broken sources.yaml raises ConfigError)."""
     local = bool(settings.mirror_map)
+    rules = load_identity_rules(settings.config_dir)
     return {
         "BOT_NAME": "kizuna",
         "USER_AGENT": f"Kizuna/{kizuna_version()} (+{settings.user_agent_contact})",
@@ -38,6 +43,9 @@ def scrapy_settings(settings: Settings, *, log_level: str = "WARNING") -> dict[s
         "LOG_LEVEL": log_level,
         "DOWNLOADER_MIDDLEWARES": {"spiders.middlewares.MirrorMiddleware": 90},
         "ITEM_PIPELINES": {"spiders.pipelines.IngestPipeline": 300},
+        # Duplicate filter and HTTP cache key on canonical URLs, identity rules included.
+        "REQUEST_FINGERPRINTER_CLASS": "spiders.fingerprint.CanonicalRequestFingerprinter",
+        IDENTITY_RULES_SETTING: [rule.model_dump() for rule in rules],
         "KIZUNA_MIRRORS": settings.mirror_map,
         "KIZUNA_OFFLINE": settings.offline,
         "CLOSESPIDER_TIMEOUT": 1800,

@@ -73,6 +73,9 @@ def test_broken_yaml_names_file_and_line(kenv: Env, tmp_path: Path) -> None:
         ("start_urls", r"    start_urls:\n      - [^\n]*\n", "    start_urls: []\n"),
         ("article_patterns", r"\(www\\\.\)\?kpl", r"(www\\.?kpl"),
         ("max_pages", r"max_pages: 5", "max_pages: 0"),
+        # Identity rules: a template group the pattern lacks, a pattern that does not compile.
+        ("identity[0].url", r"\{id\}'", "{article}'"),
+        ("identity[0].pattern", r"\(\?P<id>\\d\+\)", "(?P<id>\\d+"),
     ],
 )
 def test_schema_error_names_file_entry_and_field(
