@@ -26,6 +26,12 @@ run: $(STAMP)
 # Matcher quality on our labelled set, and on the shared dev set when it is beside the repo.
 eval: $(STAMP)
 	$(BIN)/python -m matching.evaluate tests/fixtures/eval/labelled.jsonl $(wildcard ../shared/eval/dev.jsonl)
+	$(BIN)/python -m kizuna.story_eval tests/fixtures/eval/labelled.jsonl $(wildcard ../shared/eval/dev.jsonl)
+
+# Benchmarks (benchmarks/): prints a table, writes var/bench/results.json.
+# BENCH_ARGS="ingest --scale 0.01" for a quick run of one benchmark.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from storage.models import Outbox, utcnow
 
@@ -39,6 +39,7 @@ def enqueue(
             created_at=utcnow(),
         )
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(col(Outbox.id))
     )
-    result = session.execute(stmt)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    # RETURNING, not rowcount: psycopg reports -1 rows for a skipped ON CONFLICT insert.
+    return session.execute(stmt).first() is not None

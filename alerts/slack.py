@@ -37,6 +37,8 @@ def story_message(story: StoryView) -> dict[str, Any]:
     """One message per new story: commitments, linked title, source, date, evidence, tier."""
     date = story.published_at.date().isoformat() if story.published_at else "date unknown"
     commitments = ", ".join(f"¶{h.paragraph} {h.title}" for h in story.hits) or "Japan–Laos news"
+    if story.updated:
+        commitments = f"Updated · {commitments}"
     blocks: list[dict[str, Any]] = [
         {
             "type": "header",

@@ -26,3 +26,4 @@ class StoryView:
     lang: str
     hits: list[HitView] = field(default_factory=list)
     also_reported_by: list[str] = field(default_factory=list)
+    updated: bool = False  # the page changed after an earlier alert

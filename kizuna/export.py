@@ -119,7 +119,18 @@ def stories(session: Session, since: date | None) -> Iterator[dict[str, Any]]:
             "lead_url": lead.url,
             "lead_source": lead.source,
             "article_count": len(arts),
-            "members": [{"url": a.url, "source": a.source} for a in arts],
+            "members": [
+                {
+                    "url": a.url,
+                    "source": a.source,
+                    "published_at": _iso(a.published_at),
+                    "lang": a.lang,
+                    "lead": a.id == lead.id,
+                    "joined": a.story_join,
+                    "similarity": a.story_similarity,
+                }
+                for a in arts
+            ],
         }
 
 

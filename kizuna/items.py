@@ -25,6 +25,8 @@ class Item(BaseModel):
     published_at: datetime | None = None
     lang: str | None = Field(default=None, max_length=16)
     source: str | None = Field(default=None, max_length=100)
+    # Other-language versions the page links to (e.g. MOFA's English/Japanese pair).
+    alternate_urls: list[str] = Field(default_factory=list, max_length=20)
 
     @model_validator(mode="before")
     @classmethod

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
@@ -14,6 +14,7 @@ class ArticleItem:
     published_at: str | None  # ISO 8601 with offset
     lang: str | None
     source: str
+    alternate_urls: list[str] = field(default_factory=list)
 
     def as_ingest(self) -> dict[str, Any]:
         return asdict(self)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +12,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
+
+from storage.locks import file_lock, sqlite_lock_path
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _PG_LOCK_KEY = 0x4B5A4D47  # "KZMG": one migrator at a time across processes and hosts
@@ -43,18 +44,13 @@ def _exclusive(engine: Engine) -> Iterator[Connection]:
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
             yield conn
         return
-    database = engine.url.database
-    if not database or database == ":memory:":
+    path = sqlite_lock_path(engine, "migrate")
+    if path is None:
         with engine.begin() as conn:
             yield conn
         return
-    with open(f"{database}.migrate.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            with engine.begin() as conn:
-                yield conn
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with file_lock(path), engine.begin() as conn:
+        yield conn
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str | None]:

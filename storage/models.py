@@ -8,7 +8,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, MetaData, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Index,
+    LargeBinary,
+    MetaData,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 SQLModel.metadata.naming_convention = {
@@ -53,6 +62,11 @@ class Article(SQLModel, table=True):
     relevant: bool = False
     story_id: int | None = Field(default=None, foreign_key="story.id", index=True)
     revision: int = 1
+    # How the article joined its story: first | exact | near-copy | alternate | event
+    story_join: str = "first"
+    story_similarity: float | None = None
+    minhash: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    event: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class ArticleRevision(SQLModel, table=True):
@@ -77,7 +91,21 @@ class LshBand(SQLModel, table=True):
 
     band: int = Field(primary_key=True)
     bucket: int = Field(sa_column=Column(BigInteger, primary_key=True))
-    article_id: int = Field(primary_key=True, foreign_key="article.id")
+    article_id: int = Field(primary_key=True, foreign_key="article.id", index=True)
+
+
+class EventAnchor(SQLModel, table=True):
+    """Inverted index of event anchors (figures, names, dates, URLs) for the story layer.
+
+    `day` is the publication date's ordinal, or 0 when unknown, so a lookup is an index
+    range over a few days whatever the size of the corpus.
+    """
+
+    __tablename__ = "event_anchor"
+
+    anchor: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    day: int = Field(primary_key=True)
+    article_id: int = Field(primary_key=True, foreign_key="article.id", index=True)
 
 
 class CommitmentRow(SQLModel, table=True):

@@ -60,7 +60,7 @@ class Env:
 
 
 @pytest.fixture
-def kenv(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Env:
+def kenv(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
     """Settings for both child processes and in-process code of this test."""
     work = tmp_path / "work"
     work.mkdir()
@@ -80,7 +80,7 @@ def kenv(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> 
     from config.settings import get_settings
 
     get_settings.cache_clear()
-    yield Env(work, values)  # type: ignore[misc]
+    yield Env(work, values)
     get_settings.cache_clear()
 
 

@@ -66,7 +66,7 @@ def test_counts_rejects_with_line_numbers_and_keeps_the_good_lines(kenv: Env) ->
     )
 
 
-def test_changed_page_becomes_a_revision_and_never_a_second_alert(kenv: Env, tmp_path) -> None:
+def test_changed_page_becomes_a_revision_and_an_update_not_a_new_alert(kenv: Env, tmp_path) -> None:
     file = tmp_path / "items.jsonl"
     file.write_text(_lines(UXO))
     slack = {"KIZUNA_SLACK_BACKEND": "file"}
@@ -82,7 +82,7 @@ def test_changed_page_becomes_a_revision_and_never_a_second_alert(kenv: Env, tmp
         assert article.revision == 2 and "410 million yen" in article.text
         revision = s.exec(select(ArticleRevision)).one()
         assert "410 million yen" not in revision.text
-        assert len(s.exec(select(Outbox)).all()) == 1
+        assert sorted(o.kind for o in s.exec(select(Outbox)).all()) == ["instant", "update"]
 
 
 def test_two_processes_ingesting_the_same_items_store_each_once(kenv: Env, tmp_path) -> None:
@@ -143,5 +143,7 @@ def test_export_articles_follows_the_contract(kenv: Env) -> None:
     assert csv_out[0].split(",")[:3] == ["url", "canonical_url", "source"]
     assert "csp2025-09" in csv_out[1]
     stories = json.loads(kenv.run("export", "stories").stdout.splitlines()[0])
-    assert stories["members"] == [{"url": UXO["url"], "source": "laotian-times"}]
+    assert [(m["url"], m["source"], m["lead"]) for m in stories["members"]] == [
+        (UXO["url"], "laotian-times", True)
+    ]
     assert kenv.run("export", "articles", "--since", "2025-03-02").stdout == ""
