@@ -28,6 +28,14 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _compiles(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"bad regular expression {pattern!r}: {exc}") from exc
+    return pattern
+
+
 def _template_fields(template: str) -> list[str]:
     """The `{name}` fields of a URL template; ValueError for anything but plain names."""
     try:
@@ -57,11 +65,7 @@ class IdentityRule(_Strict):
     @field_validator("pattern")
     @classmethod
     def _pattern_compiles(cls, pattern: str) -> str:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ValueError(f"bad regular expression {pattern!r}: {exc}") from exc
-        return pattern
+        return _compiles(pattern)
 
     @field_validator("url")
     @classmethod
@@ -104,13 +108,8 @@ class Source(_Strict):
 
     @field_validator("article_patterns")
     @classmethod
-    def _compiles(cls, patterns: list[str]) -> list[str]:
-        for p in patterns:
-            try:
-                re.compile(p)
-            except re.error as exc:
-                raise ValueError(f"bad regular expression {p!r}: {exc}") from exc
-        return patterns
+    def _patterns_compile(cls, patterns: list[str]) -> list[str]:
+        return [_compiles(p) for p in patterns]
 
     @field_validator("start_urls")
     @classmethod

@@ -58,6 +58,24 @@ class Env:
             check=False,
         )
 
+    def run_together(self, *args: str, copies: int = 2) -> list[tuple[int, str, str]]:
+        """Start `copies` identical `kizuna` processes at once; (exit code, stdout, stderr)
+        of each, in order."""
+        env = {**os.environ, **self.vars}
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "kizuna", *args],
+                cwd=self.cwd,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(copies)
+        ]
+        outputs = [p.communicate(timeout=180) for p in procs]
+        return [(p.returncode, out, err) for p, (out, err) in zip(procs, outputs, strict=True)]
+
 
 @pytest.fixture
 def kenv(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 from sqlmodel import Session, select
 
@@ -96,22 +94,10 @@ def test_two_processes_ingesting_the_same_items_store_each_once(kenv: Env, tmp_p
     ]
     file = tmp_path / "items.jsonl"
     file.write_text(_lines(*items))
-    env = {**__import__("os").environ, **kenv.vars}
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "kizuna", "ingest", str(file)],
-            cwd=kenv.cwd,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(2)
-    ]
-    results = [p.communicate(timeout=180) for p in procs]
-    assert all(p.returncode == 0 for p in procs), results
+    results = kenv.run_together("ingest", str(file))
+    assert all(code == 0 for code, _, _ in results), results
     assert len(_articles(kenv.vars["KIZUNA_DATABASE_URL"])) == 40
-    new_counts = [int(out.split("new ")[1].split(",")[0]) for out, _ in results]
+    new_counts = [int(out.split("new ")[1].split(",")[0]) for _, out, _ in results]
     assert sum(new_counts) == 40
 
 

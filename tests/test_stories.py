@@ -4,10 +4,7 @@ similar but distinct events stay apart; changed pages become revisions."""
 from __future__ import annotations
 
 import json
-import os
 import random
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -213,20 +210,8 @@ def test_two_processes_ingesting_copies_at_once_make_one_story_each(
         items.append(dict(copy, published_at=day, title=f"Copy of story {n}"))
     file = tmp_path / "items.jsonl"
     file.write_text("".join(json.dumps(i) + "\n" for i in items))
-    env = {**os.environ, **kenv.vars}
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "kizuna", "ingest", str(file)],
-            cwd=kenv.cwd,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(2)
-    ]
-    outputs = [p.communicate(timeout=180) for p in procs]
-    assert all(p.returncode == 0 for p in procs), outputs
+    results = kenv.run_together("ingest", str(file))
+    assert all(code == 0 for code, _, _ in results), results
     eng = make_engine(kenv.vars["KIZUNA_DATABASE_URL"])
     stories = _stories(eng)
     assert sum(len(m) for m in stories.values()) == 24
