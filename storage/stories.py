@@ -14,11 +14,13 @@ known: annual notices reuse last year's text, and are new stories.
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_
+from sqlalchemy import ColumnElement, and_, func, insert, or_
 from sqlmodel import Session, col, select
 
 from storage.events import (
@@ -43,7 +45,6 @@ EVENT_WINDOW_DAYS = 7
 MIN_COPY_CHARS = 200  # shorter texts (a title, a stub) are too thin to call copies
 MAX_CANDIDATES = 50
 MAX_EVENT_CANDIDATES = 20  # the best-connected few: scoring each costs ~0.2 ms
-MIN_SHARED_ANCHORS = 1
 LEAD_ORDER = ("official", "agency", "press", "think-tank", "aggregator")
 
 
@@ -184,22 +185,38 @@ def _by_event(session: Session, fp: Fingerprint) -> Join | None:
         select(EventAnchor.article_id, shared)
         .where(where)
         .group_by(col(EventAnchor.article_id))
-        .having(shared >= MIN_SHARED_ANCHORS)
         .order_by(shared.desc(), col(EventAnchor.article_id).desc())
         .limit(MAX_EVENT_CANDIDATES)
     ).all()
     if not ranked:
         return None
     best: Join | None = None
-    for story_id, stored in session.exec(
-        select(Article.story_id, Article.event).where(col(Article.id).in_([r[0] for r in ranked]))
+    for article_id, revision, story_id, stored in session.exec(
+        select(Article.id, Article.revision, Article.story_id, Article.event).where(
+            col(Article.id).in_([r[0] for r in ranked])
+        )
     ).all():
         if not stored:
             continue
-        score = same_event(fp.event, from_json(stored))
+        score = same_event(fp.event, _parsed(article_id, revision, stored))
         if score >= SAME_EVENT_THRESHOLD and (best is None or score > (best.similarity or 0)):
             best = Join(story_id, "event", round(score, 3))
     return best
+
+
+_PARSED: OrderedDict[tuple[int | None, int], EventSignature] = OrderedDict()
+_PARSED_MAX = 20_000  # a few weeks of articles: the candidates of the next ones
+
+
+def _parsed(article_id: int | None, revision: int, stored: Mapping[str, Any]) -> EventSignature:
+    """A stored signature, parsed once per process (an article is a candidate many times)."""
+    key = (article_id, revision)
+    found = _PARSED.get(key)
+    if found is None:
+        found = _PARSED[key] = from_json(stored)
+        if len(_PARSED) > _PARSED_MAX:
+            _PARSED.popitem(last=False)
+    return found
 
 
 def index_article(session: Session, article_id: int, fp: Fingerprint, *, new: bool) -> None:
@@ -209,11 +226,14 @@ def index_article(session: Session, article_id: int, fp: Fingerprint, *, new: bo
             for row in session.exec(select(model).where(model.article_id == article_id)).all():
                 session.delete(row)
         session.flush()
+    # Core inserts: ~30 rows per article, where ORM objects would cost more than the lookup.
     if fp.copyable:
-        session.add_all(LshBand(band=b, bucket=k, article_id=article_id) for b, k in set(fp.bands))
-    session.add_all(
-        EventAnchor(anchor=k, day=fp.day or 0, article_id=article_id) for k in fp.anchors
-    )
+        bands = [{"band": b, "bucket": k, "article_id": article_id} for b, k in set(fp.bands)]
+        session.execute(insert(LshBand), bands)
+    day = fp.day or 0
+    anchors = [{"anchor": k, "day": day, "article_id": article_id} for k in fp.anchors]
+    if anchors:
+        session.execute(insert(EventAnchor), anchors)
 
 
 def rank(kind: str | None, order: tuple[str, ...] = LEAD_ORDER) -> int:
