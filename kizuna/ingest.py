@@ -28,7 +28,14 @@ from storage.events import EventSignature
 from storage.fingerprints import content_hash, normalized_text, similarity
 from storage.locks import exclusive_session
 from storage.models import Article, ArticleRevision, CommitmentRow, Match, Story
-from storage.stories import Fingerprint, add_member, find_story, fingerprint, index_article
+from storage.stories import (
+    Fingerprint,
+    SignatureCache,
+    add_member,
+    find_story,
+    fingerprint,
+    index_article,
+)
 from storage.urls import UrlCanonicalizer
 
 Status = Literal["new", "duplicate", "updated", "rejected"]
@@ -89,6 +96,7 @@ class Ingestor:
         self.home_country = {s.key: s.country for s in sources}
         self.source_kinds: dict[str, str] = {s.key: s.kind for s in sources}
         self.canonical_url = UrlCanonicalizer(r for s in sources for r in s.identity)
+        self.signatures = SignatureCache()
         with session_scope(engine) as session:
             self.commitment_ids = sync_commitments(session, catalogue.commitments)
         # One writer at a time: SQLite allows no more, and items of one crawl arrive together.
@@ -174,7 +182,7 @@ class Ingestor:
             return self._update(session, existing, item, digest, prepared)
 
         fp = prepared.fingerprint
-        join = find_story(session, fp)
+        join = find_story(session, fp, self.signatures)
         published = item.published_utc(self.settings.tz)
         story = session.get(Story, join.story_id) if join.story_id is not None else None
         if story is None:

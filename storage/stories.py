@@ -113,13 +113,13 @@ def _within(a: int | None, b: int | None, days: int) -> bool:
     return a is None or b is None or abs(a - b) <= days
 
 
-def find_story(session: Session, fp: Fingerprint) -> Join:
+def find_story(session: Session, fp: Fingerprint, cache: SignatureCache | None = None) -> Join:
     """The story this article joins, or `Join(None, "first")` for a new one."""
-    for finder in (_by_alternate, _by_exact, _by_near_copy, _by_event):
+    for finder in (_by_alternate, _by_exact, _by_near_copy):
         join = finder(session, fp)
         if join is not None:
             return join
-    return Join(None, "first")
+    return _by_event(session, fp, cache or SignatureCache()) or Join(None, "first")
 
 
 def _by_alternate(session: Session, fp: Fingerprint) -> Join | None:
@@ -172,7 +172,7 @@ def _by_near_copy(session: Session, fp: Fingerprint) -> Join | None:
     return best
 
 
-def _by_event(session: Session, fp: Fingerprint) -> Join | None:
+def _by_event(session: Session, fp: Fingerprint, cache: SignatureCache) -> Join | None:
     keys = [anchor_key(a) for a in fp.event.anchors()]
     if not keys:
         return None
@@ -198,25 +198,30 @@ def _by_event(session: Session, fp: Fingerprint) -> Join | None:
     ).all():
         if not stored:
             continue
-        score = same_event(fp.event, _parsed(article_id, revision, stored))
+        score = same_event(fp.event, cache.get(article_id, revision, stored))
         if score >= SAME_EVENT_THRESHOLD and (best is None or score > (best.similarity or 0)):
             best = Join(story_id, "event", round(score, 3))
     return best
 
 
-_PARSED: OrderedDict[tuple[int | None, int], EventSignature] = OrderedDict()
-_PARSED_MAX = 20_000  # a few weeks of articles: the candidates of the next ones
+class SignatureCache:
+    """Stored event signatures parsed once (an article is a candidate for many newcomers).
+    One per database: keys are article ids and revisions."""
 
+    def __init__(self, size: int = 20_000) -> None:  # a few weeks of articles
+        self.size = size
+        self._parsed: OrderedDict[tuple[int | None, int], EventSignature] = OrderedDict()
 
-def _parsed(article_id: int | None, revision: int, stored: Mapping[str, Any]) -> EventSignature:
-    """A stored signature, parsed once per process (an article is a candidate many times)."""
-    key = (article_id, revision)
-    found = _PARSED.get(key)
-    if found is None:
-        found = _PARSED[key] = from_json(stored)
-        if len(_PARSED) > _PARSED_MAX:
-            _PARSED.popitem(last=False)
-    return found
+    def get(
+        self, article_id: int | None, revision: int, stored: Mapping[str, Any]
+    ) -> EventSignature:
+        key = (article_id, revision)
+        found = self._parsed.get(key)
+        if found is None:
+            found = self._parsed[key] = from_json(stored)
+            if len(self._parsed) > self.size:
+                self._parsed.popitem(last=False)
+        return found
 
 
 def index_article(session: Session, article_id: int, fp: Fingerprint, *, new: bool) -> None:
