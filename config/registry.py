@@ -11,7 +11,7 @@ import re
 from datetime import date as Date
 from pathlib import Path
 from string import Formatter
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
@@ -21,6 +21,7 @@ from config.errors import ConfigError
 PACKAGED_DIR = Path(__file__).resolve().parent
 
 SourceKind = Literal["official", "agency", "press", "think-tank", "aggregator"]
+SOURCE_KINDS: tuple[str, ...] = get_args(SourceKind)
 Tier = Literal["match", "possible"]
 
 

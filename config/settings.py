@@ -45,6 +45,26 @@ class Settings(BaseSettings):
     # Host mirrors: "https://kpl.gov.la=http://127.0.0.1:8001,..." (tests, demo, staging caches).
     mirrors: str | None = None
     offline: bool = False
+    # Which member leads a story (gives its title): the first source kind in this order.
+    lead_order: str = "official,agency,press,think-tank,aggregator"
+
+    @field_validator("lead_order")
+    @classmethod
+    def _known_kinds(cls, value: str) -> str:
+        from config.registry import SOURCE_KINDS
+
+        kinds = [k.strip() for k in value.split(",") if k.strip()]
+        unknown = [k for k in kinds if k not in SOURCE_KINDS]
+        if unknown or not kinds:
+            raise ValueError(
+                f"unknown source kind {unknown[0] if unknown else '(none)'!r}; "
+                f"use a comma-separated order of {', '.join(SOURCE_KINDS)}"
+            )
+        return ",".join(kinds)
+
+    @property
+    def lead_kinds(self) -> tuple[str, ...]:
+        return tuple(self.lead_order.split(","))
 
     @field_validator("timezone")
     @classmethod

@@ -209,7 +209,7 @@ class Ingestor:
         session.flush()
         assert article.id is not None
         index_article(session, article.id, fp, new=True)
-        add_member(session, story, article, self.source_kinds)
+        add_member(session, story, article, self.source_kinds, self.settings.lead_kinds)
         matches = self._save_matches(session, article, prepared.result)
         alerts = self._enqueue_alerts(session, story, article, prepared.result)
         return IngestResult(

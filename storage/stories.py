@@ -245,7 +245,13 @@ def rank(kind: str | None, order: tuple[str, ...] = LEAD_ORDER) -> int:
     return order.index(kind) if kind in order else len(order)
 
 
-def add_member(session: Session, story: Story, newcomer: Article, kinds: Mapping[str, str]) -> bool:
+def add_member(
+    session: Session,
+    story: Story,
+    newcomer: Article,
+    kinds: Mapping[str, str],
+    order: tuple[str, ...] = LEAD_ORDER,
+) -> bool:
     """Record a new member: the story's first date, and its lead when the newcomer's source
     is more authoritative (or as authoritative and published earlier). True when the lead
     changed."""
@@ -257,8 +263,8 @@ def add_member(session: Session, story: Story, newcomer: Article, kinds: Mapping
         select(Article.source, Article.published_at).where(Article.id == story.lead_article_id)
     ).first()
     if lead is not None:
-        new_key = (rank(kinds.get(newcomer.source)), _day(newcomer.published_at) or 10**7)
-        old_key = (rank(kinds.get(lead[0])), _day(lead[1]) or 10**7)
+        new_key = (rank(kinds.get(newcomer.source), order), _day(newcomer.published_at) or 10**7)
+        old_key = (rank(kinds.get(lead[0]), order), _day(lead[1]) or 10**7)
         if new_key >= old_key:
             return False
     story.lead_article_id = newcomer.id

@@ -277,3 +277,21 @@ def test_a_template_filled_in_for_another_grant_is_another_story(
         )
         assert result.story_join == "first", result
     assert len(_stories(engine)) == 2
+
+
+def test_lead_order_is_configurable(kenv: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A newsroom that wants the press version first says so in KIZUNA_LEAD_ORDER."""
+    monkeypatch.setenv("KIZUNA_LEAD_ORDER", "press,agency,official,think-tank,aggregator")
+    get_settings.cache_clear()
+    eng = make_engine(get_settings().database_url)
+    upgrade(eng)
+    ingestor = Ingestor(eng, get_settings())
+    ingestor.source_kinds["vientiane-times"] = "press"
+    for item in (KPL, VIENTIANE_TIMES):
+        ingestor.ingest(dict(item))
+    with Session(eng) as s:
+        story = s.exec(select(Story)).one()
+        lead = s.get(Article, story.lead_article_id)
+        assert lead is not None and lead.source == "vientiane-times"
+    bad = kenv.run("config", extra={"KIZUNA_LEAD_ORDER": "official,blogs"})
+    assert bad.returncode == 1 and "KIZUNA_LEAD_ORDER" in bad.stderr and "'blogs'" in bad.stderr
