@@ -135,6 +135,14 @@ def crawl(
         chosen = [s for s in registry if s.enabled]
     if not chosen:
         raise UserError("no enabled source to crawl (see config/sources.yaml)")
+    from spiders.registry import SPIDERS
+
+    for source in chosen:  # before any crawl_run row is written
+        if source.spider not in SPIDERS:
+            raise UserError(
+                f"source {source.key!r} names spider {source.spider!r}, which does not exist "
+                f"(spiders: {', '.join(sorted(SPIDERS))})"
+            )
     _crawl_and_report(ctx, chosen, since_day, trigger)
 
 

@@ -123,6 +123,15 @@ def test_unknown_crawl_source(kenv: Env) -> None:
     assert "kpl-en" in line  # says what is known
 
 
+def test_source_without_a_spider_yet_is_refused_before_any_run_is_recorded(kenv: Env) -> None:
+    proc = kenv.run("crawl", "vientiane-times", extra=OFFLINE)
+    assert proc.returncode == 1
+    line = one_error_line(proc)
+    assert "vientiane-times" in line and "does not exist" in line and "kpl" in line
+    sources = kenv.run("sources")
+    assert "running" not in sources.stdout
+
+
 # ---------------------------------------------------------------- (d) database URL
 
 
