@@ -416,6 +416,12 @@ def _measure(plan: Plan, database_url: str, tmp: Path) -> list[Metric]:
     for index, item in enumerate(corpus):
         if index in bounds:
             spent[index] = (total.seconds, matcher.watch.seconds)
+            if index == plan.small + SLICES * slice_size:  # a figure now, in case of a crash
+                _progress(
+                    f"cost per item after {plan.small:,} stored: "
+                    f"{_window_cost(spent, plan.small, slice_size, 0):.2f} ms, "
+                    f"{_window_cost(spent, plan.small, slice_size, 1):.2f} ms without matching"
+                )
         with total:
             statuses[ingestor.ingest(item).status] += 1
         if time.monotonic() - reported >= PROGRESS_EVERY:
@@ -434,16 +440,7 @@ def _measure(plan: Plan, database_url: str, tmp: Path) -> list[Metric]:
     _progress(f"done: {dict(statuses)}, {time.monotonic() - started:,.0f} s")
 
     def cost(checkpoint: int, part: int) -> float:
-        """ms per item after `checkpoint` stored: the median of the window's slice means;
-        part 0 is the whole ingest, part 1 the ingest without matching."""
-        means = []
-        for k in range(SLICES):
-            first, last = checkpoint + k * slice_size, checkpoint + (k + 1) * slice_size
-            if last in spent:
-                ingest = spent[last][0] - spent[first][0]
-                matching = spent[last][1] - spent[first][1]
-                means.append((ingest if part == 0 else ingest - matching) / slice_size)
-        return 1000 * statistics.median(means)
+        return _window_cost(spent, checkpoint, slice_size, part)
 
     small, large = f"at_{plan.small}_stored", f"at_{plan.large}_stored"
     copies = len(corpus.copies)
@@ -470,6 +467,21 @@ def _measure(plan: Plan, database_url: str, tmp: Path) -> list[Metric]:
         Metric("ingest.syndicated_copies", copies, "items"),
         Metric("ingest.syndicated_recall", joined / copies if copies else 0.0, "share"),
     ]
+
+
+def _window_cost(
+    spent: dict[int, tuple[float, float]], checkpoint: int, slice_size: int, part: int
+) -> float:
+    """ms per item after `checkpoint` stored: the median of the window's slice means;
+    part 0 is the whole ingest, part 1 the ingest without matching."""
+    means = []
+    for k in range(SLICES):
+        first, last = checkpoint + k * slice_size, checkpoint + (k + 1) * slice_size
+        if last in spent:
+            ingest = spent[last][0] - spent[first][0]
+            matching = spent[last][1] - spent[first][1]
+            means.append((ingest if part == 0 else ingest - matching) / slice_size)
+    return 1000 * statistics.median(means)
 
 
 def _progress(message: str) -> None:
