@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.errors import ConfigError
+from config.registry import SOURCE_KINDS
 
 SECRET_FIELDS = ("slack_webhook_url", "smtp_password")
 
@@ -46,13 +47,11 @@ class Settings(BaseSettings):
     mirrors: str | None = None
     offline: bool = False
     # Which member leads a story (gives its title): the first source kind in this order.
-    lead_order: str = "official,agency,press,think-tank,aggregator"
+    lead_order: str = ",".join(SOURCE_KINDS)
 
     @field_validator("lead_order")
     @classmethod
     def _known_kinds(cls, value: str) -> str:
-        from config.registry import SOURCE_KINDS
-
         kinds = [k.strip() for k in value.split(",") if k.strip()]
         unknown = [k for k in kinds if k not in SOURCE_KINDS]
         if unknown or not kinds:

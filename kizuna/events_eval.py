@@ -15,7 +15,6 @@ precision, recall, then the false positives and the misses with their scores and
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from config.registry import PACKAGED_DIR, load_commitments
+from matching.evaluate import load_jsonl
 from matching.matcher import Matcher
 from storage.events import (
     SAME_EVENT_THRESHOLD,
@@ -60,11 +60,6 @@ class Report:
     @property
     def recall(self) -> float:
         return self.tp / self.true_pairs if self.true_pairs else 1.0
-
-
-def load_items(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 def signatures(items: Iterable[dict[str, Any]], matcher: Matcher) -> dict[str, EventSignature]:
@@ -146,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     matcher = Matcher(load_commitments(PACKAGED_DIR).commitments)
     for path in args.files:
-        items = load_items(path)
+        items = load_jsonl(path)
         sigs = signatures(items, matcher)
         print_report(path, evaluate(items, sigs))
         if args.near is not None:

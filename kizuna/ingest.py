@@ -128,7 +128,9 @@ class Ingestor:
             ).first()
         prepared: _Prepared | None = None
         if known is None or known[1] != digest:
-            prepared = self._prepare(item, known[0] if known else None, default_source, digest)
+            prepared = self._prepare(
+                item, canonical, known[0] if known else None, default_source, digest
+            )
         with self._lock:
             for attempt in (1, 2):
                 try:
@@ -142,13 +144,18 @@ class Ingestor:
         raise AssertionError("unreachable")
 
     def _prepare(
-        self, item: Item, stored_source: str | None, default_source: str, digest: str
+        self,
+        item: Item,
+        canonical: str,
+        stored_source: str | None,
+        default_source: str,
+        digest: str,
     ) -> _Prepared:
         source = stored_source or item.source or default_source
         result = self.matcher.match(item.title, item.text, self.home_country.get(source))
         lang = item.lang or detect_language(f"{item.title}\n{item.text}")
         fp = fingerprint(
-            canonical=self.canonical_url(item.url),
+            canonical=canonical,
             alternates=[self.canonical_url(u) for u in item.alternate_urls],
             title=item.title,
             text=item.text,
@@ -176,7 +183,7 @@ class Ingestor:
         if prepared is None or (existing is not None and existing.source != prepared.source):
             # Another process stored this URL with other text meanwhile.
             prepared = self._prepare(
-                item, existing.source if existing else None, default_source, digest
+                item, canonical, existing.source if existing else None, default_source, digest
             )
         if existing is not None:
             return self._update(session, existing, item, digest, prepared)

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from config.settings import load_settings
+from matching.evaluate import load_jsonl
 from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.models import Article
@@ -86,7 +86,7 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 2
     for path in argv:
-        rows = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+        rows = load_jsonl(Path(path))
         result = score(rows, story_ids(rows))
         print(
             f"{path}: {result.items} items, {result.true_pairs} same-story pairs; "

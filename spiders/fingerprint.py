@@ -2,7 +2,7 @@
 
 Scrapy's default fingerprint is a hash of method, `w3lib.canonicalize_url(url)` and body;
 headers are not included. Ours is the same hash taken over the canonical URL that keys the
-database (storage/urls.py; implemented in config/registry.py: tracking parameters dropped,
+database (storage/urls.py; implemented in config/identity.py: tracking parameters dropped,
 identity rules applied), so the duplicate filter and the HTTP cache, which both key on the
 crawler's fingerprinter, treat `detail.aspx?id=1&utm_source=x` and `Detail.aspx?id=1` as
 one page (ENGINEERING.md §2, §4). The identity rules arrive as plain dicts in the

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, insert, or_
+from sqlalchemy import ColumnElement, and_, func, insert, or_, tuple_
 from sqlmodel import Session, col, select
 
+from config.registry import SOURCE_KINDS
 from storage.events import (
     SAME_EVENT_THRESHOLD,
     EventSignature,
@@ -45,7 +46,7 @@ EVENT_WINDOW_DAYS = 7
 MIN_COPY_CHARS = 200  # shorter texts (a title, a stub) are too thin to call copies
 MAX_CANDIDATES = 50
 MAX_EVENT_CANDIDATES = 20  # the best-connected few: scoring each costs ~0.2 ms
-LEAD_ORDER = ("official", "agency", "press", "think-tank", "aggregator")
+LEAD_ORDER = SOURCE_KINDS  # official, agency, press, think-tank, aggregator
 
 
 def anchor_key(anchor: str) -> int:
@@ -63,9 +64,9 @@ class Fingerprint:
     signature: bytes
     bands: list[tuple[int, int]]
     event: EventSignature
-    url_anchors: set[str]
+    url_keys: set[int]  # anchor keys of this page's URL and its other-language versions
     day: int | None
-    anchors: set[int]
+    event_keys: set[int]  # anchor keys of the event signature
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,6 @@ def fingerprint(
 ) -> Fingerprint:
     day = published.date() if published else None
     event = event_signature(title, text, lang=lang, published=day, commitments=commitments)
-    url_anchors = {f"url:{u}" for u in {canonical, *alternates}}
     sig = minhash(f"{title}\n{text}")
     return Fingerprint(
         content_hash=content_hash,
@@ -96,9 +96,9 @@ def fingerprint(
         signature=signature_bytes(sig),
         bands=band_buckets(sig),
         event=event,
-        url_anchors=url_anchors,
+        url_keys={anchor_key(f"url:{u}") for u in {canonical, *alternates}},
         day=day.toordinal() if day else None,
-        anchors={anchor_key(a) for a in (*url_anchors, *event.anchors())},
+        event_keys={anchor_key(a) for a in event.anchors()},
     )
 
 
@@ -123,7 +123,7 @@ def find_story(session: Session, fp: Fingerprint, cache: SignatureCache | None =
 
 
 def _by_alternate(session: Session, fp: Fingerprint) -> Join | None:
-    keys = [anchor_key(a) for a in fp.url_anchors]
+    keys = list(fp.url_keys)
     row = session.exec(
         select(Article.story_id)
         .join(EventAnchor, col(EventAnchor.article_id) == Article.id)
@@ -151,7 +151,7 @@ def _by_exact(session: Session, fp: Fingerprint) -> Join | None:
 def _by_near_copy(session: Session, fp: Fingerprint) -> Join | None:
     if not fp.copyable:
         return None
-    probe = or_(*(and_(col(LshBand.band) == b, col(LshBand.bucket) == k) for b, k in fp.bands))
+    probe = tuple_(col(LshBand.band), col(LshBand.bucket)).in_(fp.bands)
     ids = session.exec(select(LshBand.article_id).where(probe).distinct().limit(MAX_CANDIDATES))
     candidates = list(ids.all())
     if not candidates:
@@ -173,7 +173,7 @@ def _by_near_copy(session: Session, fp: Fingerprint) -> Join | None:
 
 
 def _by_event(session: Session, fp: Fingerprint, cache: SignatureCache) -> Join | None:
-    keys = [anchor_key(a) for a in fp.event.anchors()]
+    keys = list(fp.event_keys)
     if not keys:
         return None
     where: ColumnElement[bool] = col(EventAnchor.anchor).in_(keys)
@@ -236,7 +236,9 @@ def index_article(session: Session, article_id: int, fp: Fingerprint, *, new: bo
         bands = [{"band": b, "bucket": k, "article_id": article_id} for b, k in set(fp.bands)]
         session.execute(insert(LshBand), bands)
     day = fp.day or 0
-    anchors = [{"anchor": k, "day": day, "article_id": article_id} for k in fp.anchors]
+    anchors = [
+        {"anchor": k, "day": day, "article_id": article_id} for k in fp.url_keys | fp.event_keys
+    ]
     if anchors:
         session.execute(insert(EventAnchor), anchors)
 
