@@ -295,3 +295,38 @@ def test_lead_order_is_configurable(kenv: Env, monkeypatch: pytest.MonkeyPatch) 
         assert lead is not None and lead.source == "vientiane-times"
     bad = kenv.run("config", extra={"KIZUNA_LEAD_ORDER": "official,blogs"})
     assert bad.returncode == 1 and "KIZUNA_LEAD_ORDER" in bad.stderr and "'blogs'" in bad.stderr
+
+
+def test_what_one_database_taught_does_not_leak_into_another(
+    ingestor: Ingestor, tmp_path: Path
+) -> None:
+    """Two ingestors in one process (tests, evaluations, a service and an import): the
+    first database's article 1 must never stand in for the second's article 1."""
+    school = {
+        "url": "https://a.example/school",
+        "title": "School grant signed in Houay Khing",
+        "text": "On 12 March 2025 Ambassador Kenichi Kobayashi signed a grant contract of "
+        "US$98,500 for a primary school in Houay Khing village, Phonxay district.",
+        "published_at": "2025-03-12",
+    }
+    rewrite = {
+        "url": "https://b.example/school-rewrite",
+        "title": "Japan funds Houay Khing school",
+        "text": "Japan will give US$98,500 for a new primary school in Houay Khing village in "
+        "Phonxay district; Ambassador Kenichi Kobayashi signed the contract on 12 March 2025.",
+        "published_at": "2025-03-13",
+    }
+    football = {
+        "url": "https://c.example/football",
+        "title": "Ambassador visits football tournament",
+        "text": "Ambassador Kenichi Kobayashi watched the final of a youth football tournament "
+        "in Vientiane on 2 March 2025 and handed over 40 balls.",
+        "published_at": "2025-03-12",
+    }
+    other_url = f"sqlite:///{tmp_path / 'other.db'}"
+    other_engine = make_engine(other_url)
+    upgrade(other_engine)
+    other = Ingestor(other_engine, get_settings())
+    assert [other.ingest(dict(i)).story_join for i in (school, rewrite)] == ["first", "event"]
+    # Here article 1 is the football visit: the rewrite of the school grant is not its story.
+    assert [ingestor.ingest(dict(i)).story_join for i in (football, rewrite)] == ["first"] * 2

@@ -13,8 +13,7 @@ LABELLED = Path(__file__).parent / "fixtures" / "eval" / "labelled.jsonl"
 
 
 def test_same_story_pairs_meet_the_floors_in_any_arrival_order(kenv: object) -> None:
-    """Both orders run in one process, each on a fresh database (as tests and evaluations
-    do): nothing learnt about one database may leak into the other."""
+    """Arrival order changes which article a story starts from; the floors hold either way."""
     rows = [json.loads(line) for line in LABELLED.read_text().splitlines() if line.strip()]
     for ordered in (rows, rows[::-1]):
         result = score(ordered, story_ids(ordered))
