@@ -87,6 +87,38 @@ class IdentityRule(_Strict):
         return url
 
 
+EntryType = Literal["feed", "listing", "wordpress", "sitemap"]
+Scope = Literal["all", "laos", "japan", "laos-or-japan"]
+
+
+class Entry(_Strict):
+    """Where a crawl of the source starts. `feed`: RSS or Atom; `listing`: an HTML page of
+    article links, followed through its pagination; `wordpress`: the WordPress REST API
+    posts endpoint (`.../wp-json/wp/v2/posts`), queried with `search`; `sitemap`: a
+    sitemap or sitemap index."""
+
+    type: EntryType
+    url: str
+    search: str | None = Field(default=None, description="wordpress: full-text search term")
+
+    @field_validator("url")
+    @classmethod
+    def _absolute(cls, url: str) -> str:
+        if not re.match(r"^https?://[^/]+", url):
+            raise ValueError(f"not an absolute http(s) URL: {url!r}")
+        return url
+
+
+class Politeness(_Strict):
+    """Per-source overrides of the crawl's politeness defaults (spiders/settings.py)."""
+
+    delay: float | None = Field(default=None, ge=0, description="seconds between requests")
+    concurrency: int | None = Field(default=None, ge=1, description="requests at once per host")
+    timeout: float | None = Field(default=None, gt=0, description="seconds per download")
+    retries: int | None = Field(default=None, ge=0)
+    user_agent: str | None = Field(default=None, description="replaces Kizuna's User-Agent")
+
+
 class Source(_Strict):
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: str
@@ -96,13 +128,23 @@ class Source(_Strict):
     )
     languages: list[str] = ["en"]
     enabled: bool = True
-    spider: str = Field(description="which spider crawls it, e.g. 'kpl'")
-    start_urls: list[str] = Field(min_length=1)
+    pages: str | None = Field(
+        default=None,
+        description="page objects that read its markup (spiders/pages/); none: generic",
+    )
+    entries: list[Entry] = Field(min_length=1)
     article_patterns: list[str] = Field(min_length=1)
-    max_pages: int = Field(default=5, ge=1, description="listing pages followed per crawl")
+    scope: Scope = Field(
+        default="all", description="keep every article, or only those that mention these"
+    )
+    max_pages: int = Field(default=5, ge=1, description="listing/API pages followed per crawl")
+    recheck_days: float = Field(
+        default=3, ge=0, description="stored articles younger than this are fetched again"
+    )
     schedule: str = "0 */3 * * *"
     cadence_hours: int = Field(default=24, ge=1, description="expected time between new items")
     timezone: str = "UTC"
+    politeness: Politeness = Field(default_factory=Politeness)
     identity: list[IdentityRule] = Field(
         default_factory=list, description="URL identity rules, first match wins"
     )
@@ -111,14 +153,6 @@ class Source(_Strict):
     @classmethod
     def _patterns_compile(cls, patterns: list[str]) -> list[str]:
         return [_compiles(p) for p in patterns]
-
-    @field_validator("start_urls")
-    @classmethod
-    def _absolute(cls, urls: list[str]) -> list[str]:
-        for u in urls:
-            if not re.match(r"^https?://[^/]+", u):
-                raise ValueError(f"not an absolute http(s) URL: {u!r}")
-        return urls
 
     @field_validator("schedule")
     @classmethod
@@ -130,6 +164,21 @@ class Source(_Strict):
         except ValueError as exc:
             raise ValueError(f"bad crontab {value!r}: {exc}") from exc
         return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @property
+    def entry_urls(self) -> list[str]:
+        return [e.url for e in self.entries]
 
 
 class SourcesFile(_Strict):
@@ -222,7 +271,7 @@ def config_path(config_dir: Path, name: str) -> Path:
 
 
 def _entry_label(data: Any, loc: tuple[int | str, ...]) -> str:
-    """Turn a pydantic location into `sources[kpl-en].start_urls`."""
+    """Turn a pydantic location into `sources[kpl-en].entries`."""
     parts: list[str] = []
     node = data
     for item in loc:

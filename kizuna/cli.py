@@ -117,6 +117,14 @@ def crawl(
         str | None, typer.Option(help="Skip items published before YYYY-MM-DD.")
     ] = None,
     trigger: Annotated[str, typer.Option(hidden=True)] = "manual",
+    record: Annotated[
+        Path | None,
+        typer.Option(help="Keep every response in this WARC file (e.g. crawl.warc.gz)."),
+    ] = None,
+    replay: Annotated[
+        Path | None,
+        typer.Option(help="Crawl offline from this WARC file instead of the web."),
+    ] = None,
 ) -> None:
     """Crawl some or all enabled sources now, through the ingest path."""
     from config.registry import load_sources
@@ -135,19 +143,28 @@ def crawl(
         chosen = [s for s in registry if s.enabled]
     if not chosen:
         raise UserError("no enabled source to crawl (see config/sources.yaml)")
-    from spiders.registry import SPIDERS
+    from spiders.pages import UnknownPages, page_set
 
     for source in chosen:  # before any crawl_run row is written
-        if source.spider not in SPIDERS:
-            raise UserError(
-                f"source {source.key!r} names spider {source.spider!r}, which does not exist "
-                f"(spiders: {', '.join(sorted(SPIDERS))})"
-            )
-    _crawl_and_report(ctx, chosen, since_day, trigger)
+        try:
+            page_set(source.pages)
+        except UnknownPages as exc:
+            raise UserError(f"source {source.key!r}: {exc.args[0]}") from None
+    if record and replay:
+        raise typer.BadParameter("--record and --replay do not go together")
+    if replay is not None and not replay.is_file():
+        raise UserError(f"{replay}: no such WARC file")
+    _crawl_and_report(ctx, chosen, since_day, trigger, record=record, replay=replay)
 
 
 def _crawl_and_report(
-    ctx: AppContext, chosen: list[Source], since_day: date | None, trigger: str
+    ctx: AppContext,
+    chosen: list[Source],
+    since_day: date | None,
+    trigger: str,
+    *,
+    record: Path | None = None,
+    replay: Path | None = None,
 ) -> None:
     from kizuna.crawl import CrawlOutcome
     from kizuna.crawl import crawl as run_crawl
@@ -176,11 +193,14 @@ def _crawl_and_report(
             since=since_day,
             progress=update,
             log_level=level,
+            record=record,
+            replay=replay,
         )
     table = Table(title="Crawl summary")
     for col in (
         "source",
         "status",
+        "health",
         "pages",
         "items",
         "new",
@@ -191,12 +211,14 @@ def _crawl_and_report(
         "error",
     ):
         table.add_column(
-            col, justify="right" if col not in ("source", "status", "error") else "left"
+            col,
+            justify="right" if col not in ("source", "status", "health", "error") else "left",
         )
     for o in outcomes:
         table.add_row(
             o.source,
             o.status,
+            o.health,
             str(o.pages),
             str(o.items),
             str(o.new),
@@ -204,12 +226,17 @@ def _crawl_and_report(
             str(o.updated),
             str(o.rejected),
             str(o.matches),
-            o.error or "",
+            o.error or (o.reason if o.health not in ("ok", "") else ""),
         )
     out.print(table)
+    if record:
+        out.print(f"Responses recorded in {record}")
     failed = [o.source for o in outcomes if o.status != "ok"]
     if failed:
         raise UserError(f"crawl failed for {', '.join(failed)} (see the error column)")
+    unwell = [f"{o.source} ({o.health})" for o in outcomes if o.health in ("blocked", "broken")]
+    if unwell:
+        raise UserError(f"crawled, but {', '.join(unwell)}: see `kizuna sources`")
 
 
 # ---------------------------------------------------------------- ingest, match
@@ -418,8 +445,13 @@ def show_config() -> None:
 
 @app.command()
 @handled
-def sources() -> None:
-    """List the configured sources with their health: status, failures, last success."""
+def sources(
+    check: Annotated[
+        bool, typer.Option("--check", help="Fetch one entry point of each source now.")
+    ] = False,
+) -> None:
+    """List the sources with their health (state, why, last run); --check fetches one entry
+    point of each enabled source and reports what it got."""
     from sqlmodel import select
 
     from config.registry import load_sources
@@ -429,33 +461,59 @@ def sources() -> None:
 
     ctx = open_app()
     registry = load_sources(ctx.settings.config_dir)
+    if check:
+        _check_sources([s for s in registry if s.enabled], ctx.settings)
+        return
     with session_scope(ctx.engine) as session:
         health = {h.source: h for h in session.exec(select(SourceHealth)).all()}
     table = Table(title=f"{len(registry)} sources")
-    for col in (
-        "key",
-        "name",
-        "kind",
-        "enabled",
-        "status",
-        "failures",
-        "last success",
-        "last error",
-    ):
-        table.add_column(col, overflow="ellipsis", max_width=50 if col == "last error" else None)
+    for col in ("key", "kind", "state", "score", "last run", "seen", "new", "errors", "why"):
+        table.add_column(
+            col,
+            overflow="fold",
+            max_width=60 if col == "why" else None,
+            justify="right" if col in ("score", "seen", "new", "errors") else "left",
+        )
     for s in registry:
         h = health.get(s.key)
+        state = (h.status if h else "never crawled") if s.enabled else "disabled"
         table.add_row(
             s.key,
-            s.name,
             s.kind,
-            "yes" if s.enabled else "no",
-            (h.status if h else "never crawled") if s.enabled else "disabled",
-            str(h.consecutive_failures) if h else "0",
-            h.last_success_at.isoformat(timespec="minutes") if h and h.last_success_at else "—",
-            (h.last_error or "") if h else "",
+            state,
+            f"{h.failure_score:.2f}" if h else "",
+            h.last_run_at.isoformat(timespec="minutes") if h and h.last_run_at else "—",
+            str(h.items_seen) if h else "",
+            str(h.items_new) if h else "",
+            str(h.errors) if h else "",
+            (h.reason or "") if h else "",
         )
     out.print(table)
+
+
+def _check_sources(chosen: list[Source], settings: Any) -> None:
+    from kizuna.source_check import check_sources
+
+    results = check_sources(chosen, settings)
+    table = Table(title=f"Checked {len(results)} sources")
+    for col in ("key", "verdict", "http", "links", "time", "detail", "entry point"):
+        table.add_column(
+            col, overflow="fold", justify="right" if col in ("http", "links") else "left"
+        )
+    for r in results:
+        table.add_row(
+            r.source,
+            r.verdict,
+            str(r.http or ""),
+            str(r.links),
+            f"{r.seconds:.1f}s",
+            r.detail,
+            r.url,
+        )
+    out.print(table)
+    bad = [r.source for r in results if r.verdict not in ("ok", "skipped")]
+    if bad:
+        raise UserError(f"{len(bad)} of {len(results)} sources failed the check: {', '.join(bad)}")
 
 
 @db_app.command("upgrade")

@@ -10,21 +10,23 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler, CrawlerProcess
 from sqlalchemy.engine import Engine
+from sqlmodel import col, select
 
 from config.registry import Source
 from config.settings import Settings
 from kizuna.ingest import Ingestor
 from kizuna.oneline import describe, first_line
-from spiders.registry import SPIDERS
-from spiders.settings import scrapy_settings
+from spiders.settings import scrapy_settings, source_settings
+from spiders.source import SourceSpider
 from storage.db import session_scope
-from storage.health import record_crawl
-from storage.models import CrawlRun, utcnow
+from storage.health import record_run, report_from_stats
+from storage.models import Article, CrawlRun, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,8 @@ class CrawlOutcome:
     source: str
     run_id: int
     status: str = "running"
+    health: str = ""  # the source's state after this run (storage/health.py)
+    reason: str = ""
     pages: int = 0
     items: int = 0
     new: int = 0
@@ -78,6 +82,8 @@ def crawl(
     since: date | None = None,
     progress: ProgressFn | None = None,
     log_level: str = "ERROR",
+    record: Path | None = None,
+    replay: Path | None = None,
 ) -> list[CrawlOutcome]:
     ingestor = Ingestor(engine, settings)
     outcomes: list[CrawlOutcome] = []
@@ -90,17 +96,25 @@ def crawl(
             outcomes.append(CrawlOutcome(source=source.key, run_id=run.id))
 
     _install_log_handler(log_level)
-    scrapy_conf = scrapy_settings(settings, log_level=log_level)
+    scrapy_conf = scrapy_settings(settings, log_level=log_level, record=record, replay=replay)
     scrapy_conf["LOG_ENABLED"] = False  # our handler below, not Scrapy's, writes the log
+    scrapy_conf["LOG_INSTALL_ROOT_HANDLER"] = False
     process = CrawlerProcess(scrapy_conf)
+    known = _stored_since(engine)
     crawlers: list[tuple[Source, CrawlOutcome, Crawler, _Watcher]] = []
     for source, outcome in zip(sources, outcomes, strict=True):
-        crawler = process.create_crawler(SPIDERS[source.spider])
+        # One crawler per source: its politeness overrides apply to its hosts only.
+        spider_cls = type(
+            f"SourceSpider_{source.key.replace('-', '_')}",
+            (SourceSpider,),
+            {"custom_settings": source_settings(source, local=bool(settings.mirror_map))},
+        )
+        crawler = process.create_crawler(spider_cls)
         crawler.kizuna_ingestor = ingestor  # type: ignore[attr-defined]
         watcher = _Watcher(outcome, progress)
         crawler.signals.connect(watcher.response_received, signal=signals.response_received)
         crawler.signals.connect(watcher.item_scraped, signal=signals.item_scraped)
-        deferred = process.crawl(crawler, source=source, since=since)
+        deferred = process.crawl(crawler, source=source, since=since, known=known)
         deferred.addErrback(_failed, outcome)
         crawlers.append((source, outcome, crawler, watcher))
     process.start()
@@ -131,8 +145,28 @@ def _install_log_handler(level: str) -> None:
         handler.setFormatter(_OneLine())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s [%(name)s] %(levelname)s: %(message)s"))
+    handler.setLevel(level)  # Scrapy may reset the root logger's level to NOTSET
     root.addHandler(handler)
     root.setLevel(level)
+
+
+def _stored_since(engine: Engine) -> Callable[[list[str]], dict[str, Any]]:
+    """The spider's view of the database: when each of these canonical URLs was first
+    stored (spiders never import storage; this is handed to them)."""
+
+    def known(urls: list[str]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        with session_scope(engine) as session:
+            for chunk in range(0, len(urls), 500):
+                rows = session.exec(
+                    select(Article.canonical_url, Article.first_seen_at).where(
+                        col(Article.canonical_url).in_(urls[chunk : chunk + 500])
+                    )
+                ).all()
+                found.update(dict(rows))
+        return found
+
+    return known
 
 
 def _failed(failure: Any, outcome: CrawlOutcome) -> None:
@@ -153,7 +187,8 @@ def _finish(engine: Engine, source: Source, outcome: CrawlOutcome, crawler: Craw
     reason = stats.get("finish_reason")
     if outcome.error is None and reason != "finished":
         outcome.error = f"crawl ended early: {reason or 'did not start'}"
-    if outcome.error is None and outcome.pages == 0:
+    blocked = stats.get("kizuna/blocked", 0)
+    if outcome.error is None and outcome.pages == 0 and not blocked:
         causes = (
             ", ".join(
                 f"{k.rsplit('/', 1)[-1].rsplit('.', 1)[-1]} ×{v}"
@@ -173,12 +208,13 @@ def _finish(engine: Engine, source: Source, outcome: CrawlOutcome, crawler: Craw
         run.duplicates, run.updated = outcome.duplicates, outcome.updated
         run.rejected, run.error, run.stats = outcome.rejected, outcome.error, outcome.stats
         session.add(run)
-        record_crawl(
-            session,
+        report = report_from_stats(
             source.key,
-            ok=outcome.status == "ok",
-            error=outcome.error,
-            new_items=outcome.new,
-            cadence_hours=source.cadence_hours,
-            last_item_at=utcnow(),
+            source.cadence_hours,
+            stats,
+            run_id=outcome.run_id,
+            failed=outcome.error,
+            pages=outcome.pages,
         )
+        health = record_run(session, report)
+        outcome.health, outcome.reason = health.status, health.reason or ""

@@ -47,7 +47,7 @@ def run_demo(console: Console) -> None:
         sources = [
             s
             for s in load_sources(settings.config_dir)
-            if s.enabled and any(u.startswith(tuple(origins)) for u in s.start_urls)
+            if s.enabled and any(u.startswith(tuple(origins)) for u in s.entry_urls)
         ]
         with session_scope(engine) as session:
             stored_before = session.exec(select(func.count(col(Article.id)))).one()
@@ -91,12 +91,21 @@ def run_demo(console: Console) -> None:
     table.add_row("Slack messages written now", str(report.sent))
     table.add_row("digest stories today", str(digest.story_count))
     console.print(table)
+    per_source = Table(title="Sources")
+    for name in ("source", "health", "pages", "new", "already stored", "note"):
+        per_source.add_column(name, justify="right" if name in ("pages", "new") else "left")
+    for o in outcomes:
+        note = o.error or ("" if o.health == "ok" else o.reason)
+        per_source.add_row(
+            o.source, o.health or o.status, str(o.pages), str(o.new), str(o.duplicates), note
+        )
+    console.print(per_source)
     if stored_before and not new:
         console.print(
             f"Second run: all {dup} articles were already stored; nothing was stored "
             "twice and no Slack message was written again."
         )
-    failed = [o for o in outcomes if o.status != "ok"]
+    failed = [o for o in outcomes if o.status != "ok" or o.health in ("blocked", "broken")]
     for o in failed:
         console.print(f"[red]{o.source} failed:[/red] {o.error}")
     console.print(

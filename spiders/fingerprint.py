@@ -27,6 +27,9 @@ from config.identity import UrlCanonicalizer
 from config.registry import IdentityRule
 
 IDENTITY_RULES_SETTING = "KIZUNA_IDENTITY_RULES"
+# Set by the mirror middleware on a request it sends to a mirror: the real URL, which is
+# what the page is (so the HTTP cache survives a mirror changing port).
+REAL_URL_META = "kizuna_real_url"
 
 
 class CanonicalRequestFingerprinter:
@@ -66,8 +69,9 @@ class CanonicalRequestFingerprinter:
     def _canonical_request(self, request: Request) -> Request:
         """The request with our canonical URL; `verbatim_url` requests and non-web schemes
         (data:, file:) are left to Scrapy's default handling."""
-        web = urlsplit(request.url).scheme in ("http", "https")
+        real = request.meta.get(REAL_URL_META, request.url)
+        web = urlsplit(real).scheme in ("http", "https")
         if request.meta.get("verbatim_url") or not web:
             return request
-        url = self.canonical(request.url)
+        url = self.canonical(real)
         return request if url == request.url else request.replace(url=url)

@@ -12,7 +12,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
-_META_REAL = "kizuna_real_url"
+from spiders.fingerprint import REAL_URL_META as _META_REAL
+
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 

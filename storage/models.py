@@ -188,3 +188,17 @@ class SourceHealth(SQLModel, table=True):
     expected_cadence_hours: int = 24
     next_fetch_at: datetime | None = None
     updated_at: datetime = Field(default_factory=utcnow)
+    # The last run, as counted by the crawler (storage/health.py decides the state).
+    reason: str | None = Field(default=None, sa_column=Column(Text))  # why this state
+    last_run_at: datetime | None = None
+    last_run_id: int | None = None
+    finish_reason: str | None = None
+    items_seen: int = 0
+    items_new: int = 0
+    errors: int = 0
+    blocked: int = 0
+    http_status: dict[str, int] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
+    previous_status: str | None = None
+    status_changed_at: datetime | None = None

@@ -70,7 +70,13 @@ def test_broken_yaml_names_file_and_line(kenv: Env, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("field", "old", "new"),
     [
-        ("start_urls", r"    start_urls:\n      - [^\n]*\n", "    start_urls: []\n"),
+        (
+            "entries",
+            r"    entries:\n      - type: listing\n        url: [^\n]*\n",
+            "    entries: []\n",
+        ),
+        ("entries[0].type", r"type: listing", "type: rss"),
+        ("scope", r"    kind: agency\n", "    kind: agency\n    scope: laotian\n"),
         ("article_patterns", r"\(www\\\.\)\?kpl", r"(www\\.?kpl"),
         ("max_pages", r"max_pages: 5", "max_pages: 0"),
         # Identity rules: a template group the pattern lacks, a pattern that does not compile.
@@ -123,13 +129,19 @@ def test_unknown_crawl_source(kenv: Env) -> None:
     assert "kpl-en" in line  # says what is known
 
 
-def test_source_without_a_spider_yet_is_refused_before_any_run_is_recorded(kenv: Env) -> None:
-    proc = kenv.run("crawl", "vientiane-times", extra=OFFLINE)
+def test_source_with_unknown_page_objects_is_refused_before_any_run_is_recorded(
+    kenv: Env, tmp_path: Path
+) -> None:
+    config = config_copy(tmp_path)
+    sources_file = config / "sources.yaml"
+    text = sources_file.read_text(encoding="utf-8")
+    sources_file.write_text(text.replace("pages: kpl\n", "pages: kpl-v2\n", 1), encoding="utf-8")
+    proc = kenv.run("crawl", "kpl-en", extra={"KIZUNA_CONFIG_DIR": str(config), **OFFLINE})
     assert proc.returncode == 1
     line = one_error_line(proc)
-    assert "vientiane-times" in line and "does not exist" in line and "kpl" in line
-    sources = kenv.run("sources")
-    assert "running" not in sources.stdout
+    assert "kpl-en" in line and "'kpl-v2'" in line and "known: kpl" in line
+    sources = kenv.run("sources", extra={"KIZUNA_CONFIG_DIR": str(config)})
+    assert "running" not in sources.stdout and "never crawled" in sources.stdout
 
 
 # ---------------------------------------------------------------- (d) database URL

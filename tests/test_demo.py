@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from conftest import Env
+from sites import canonicalizer, expected_items, sources
 
 
 def test_demo_twice_stores_nothing_twice(kenv: Env) -> None:
@@ -27,7 +28,17 @@ def test_demo_twice_stores_nothing_twice(kenv: Env) -> None:
     assert (demo / "slack.jsonl").read_text().splitlines() == [
         json.dumps(m, ensure_ascii=False) for m in messages
     ]
-    exported = kenv.run("export", "articles").stdout.splitlines()
-    assert len(exported) == 12
+    exported = [json.loads(line) for line in kenv.run("export", "articles").stdout.splitlines()]
+    # Every source's expected items, each once (an article in two entries of a source too).
+    assert {a["canonical_url"] for a in exported} == {
+        canonicalizer()(i["url"]) for i in expected_items()
+    }
+    assert len(exported) == len({canonicalizer()(i["url"]) for i in expected_items()})
+    assert {a["source"] for a in exported} == {k for k, s in sources().items() if s.enabled}
+    table = first.stdout
+    for key, source in sources().items():
+        if source.enabled:
+            row = next(line for line in table.splitlines() if line.startswith(f"│ {key} "))
+            assert "│ ok " in row, row
     listing = kenv.run("commitments")
     assert listing.returncode == 0 and "csp2025-18" in listing.stdout

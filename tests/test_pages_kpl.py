@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
+from config.registry import load_sources
 from spiders.pages.kpl import ExtractionError, KplArticlePage, KplListingPage, article_url
 
 REPO = Path(__file__).resolve().parents[1]
@@ -23,6 +24,7 @@ OWN = Path(__file__).resolve().parent / "fixtures/kpl"
 SITE: dict[str, Any] = yaml.safe_load((SITE_DIR / "site.yaml").read_text(encoding="utf-8"))
 EXPECTED: dict[str, Any] = yaml.safe_load((SITE_DIR / "expected.yaml").read_text(encoding="utf-8"))
 ORIGIN: str = SITE["origin"]
+KPL = next(s for s in load_sources(REPO / "config") if s.key == "kpl-en")
 ITEMS: list[dict[str, Any]] = EXPECTED["items"]
 LISTINGS = [
     "/En/News.aspx?cat=13",
@@ -36,7 +38,7 @@ def page_html(route: str) -> str:
 
 
 def listing(route: str) -> KplListingPage:
-    return KplListingPage(ORIGIN + route, page_html(route))
+    return KplListingPage(ORIGIN + route, page_html(route), KPL)
 
 
 def test_fixture_site_is_complete() -> None:
@@ -51,7 +53,7 @@ def test_fixture_site_is_complete() -> None:
 
 @pytest.mark.parametrize("expected", ITEMS, ids=[i["route"].rsplit("=", 1)[1] for i in ITEMS])
 def test_article_page_gives_expected_item(expected: dict[str, Any]) -> None:
-    item = KplArticlePage(ORIGIN + expected["route"], page_html(expected["route"])).to_item()
+    item = KplArticlePage(ORIGIN + expected["route"], page_html(expected["route"]), KPL).to_item()
 
     assert item.url == expected["url"]
     assert item.title == expected["title"]
@@ -67,7 +69,7 @@ def test_article_page_gives_expected_item(expected: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("expected", ITEMS, ids=[i["route"].rsplit("=", 1)[1] for i in ITEMS])
 def test_article_text_has_no_page_furniture(expected: dict[str, Any]) -> None:
-    item = KplArticlePage(ORIGIN + expected["route"], page_html(expected["route"])).to_item()
+    item = KplArticlePage(ORIGIN + expected["route"], page_html(expected["route"]), KPL).to_item()
     paragraphs = item.text.split("\n\n")
 
     assert not any(p.lower().startswith("email print") for p in paragraphs), paragraphs[:3]
@@ -83,7 +85,7 @@ def test_caption_repeated_as_lead_is_dropped() -> None:
     html = page_html(route)
     caption = "A freight train loaded with cassava and rubber departs from Vientiane South Station."
     assert html.count(caption) == 2  # the fixture really repeats it
-    item = KplArticlePage(ORIGIN + route, html).to_item()
+    item = KplArticlePage(ORIGIN + route, html, KPL).to_item()
     assert caption not in item.text
     assert item.text.startswith("(KPL) The Laos-China Railway")
 
@@ -91,28 +93,28 @@ def test_caption_repeated_as_lead_is_dropped() -> None:
 def test_alias_route_gives_the_canonical_url() -> None:
     """The same article reached through its lower-case, tracked link has one URL."""
     alias = "/en/detail.aspx?id=88879&utm_source=home"
-    item = KplArticlePage(ORIGIN + alias, page_html(alias)).to_item()
+    item = KplArticlePage(ORIGIN + alias, page_html(alias), KPL).to_item()
     assert item.url == "https://kpl.gov.la/En/Detail.aspx?id=88879"
 
 
 def test_page_without_any_content_container_is_an_extraction_error() -> None:
     html = "<html><head><title>Service Unavailable</title></head><body><p>Busy</p></body></html>"
     with pytest.raises(ExtractionError):
-        KplArticlePage("https://kpl.gov.la/En/Detail.aspx?id=88704", html).to_item()
+        KplArticlePage("https://kpl.gov.la/En/Detail.aspx?id=88704", html, KPL).to_item()
 
 
 def test_layout_changed_page_is_an_extraction_error() -> None:
     """A redesign that drops the content block must be reported, not stored as an article."""
     html = (OWN / "layout-changed.html").read_text(encoding="utf-8")
     with pytest.raises(ExtractionError):
-        item = KplArticlePage("https://kpl.gov.la/En/Detail.aspx?id=88704", html).to_item()
+        item = KplArticlePage("https://kpl.gov.la/En/Detail.aspx?id=88704", html, KPL).to_item()
         pytest.fail(f"extracted {item.text!r} (published_at={item.published_at})")
 
 
 def test_non_article_url_is_an_extraction_error() -> None:
     route = "/En/Detail.aspx?id=88704"
     with pytest.raises(ExtractionError):
-        KplArticlePage(ORIGIN + "/En/News.aspx?cat=13", page_html(route)).to_item()
+        KplArticlePage(ORIGIN + "/En/News.aspx?cat=13", page_html(route), KPL).to_item()
 
 
 # ---------------------------------------------------------------- listing pages
@@ -122,10 +124,11 @@ def test_listing_entries_in_page_order_with_canonical_urls_and_dates() -> None:
     by_url = {i["url"]: i for i in ITEMS}
     seen: list[str] = []
     for route in LISTINGS:
-        for entry in listing(route).entries():
+        for entry in listing(route).links():
             expected = by_url[entry.url]  # KeyError: not a canonical article URL
             assert entry.title == expected["title"]
-            assert entry.date == datetime.fromisoformat(expected["published_at"]).date()
+            assert entry.published is not None
+            assert entry.published.date() == datetime.fromisoformat(expected["published_at"]).date()
             if entry.url not in seen:
                 seen.append(entry.url)
     # Across the three pages, in page order, every article exactly as expected.yaml lists them.
@@ -133,7 +136,7 @@ def test_listing_entries_in_page_order_with_canonical_urls_and_dates() -> None:
 
 
 def test_listing_page_two_includes_sidebar_link_in_canonical_form() -> None:
-    urls = [e.url for e in listing(LISTINGS[1]).entries()]
+    urls = [e.url for e in listing(LISTINGS[1]).links()]
     assert urls == [
         "https://kpl.gov.la/En/Detail.aspx?id=88842",
         "https://kpl.gov.la/En/Detail.aspx?id=88803",  # linked as lower-case detail.aspx
@@ -144,7 +147,7 @@ def test_listing_page_two_includes_sidebar_link_in_canonical_form() -> None:
 
 
 def test_listing_dates_are_read_day_first() -> None:
-    dates = [e.date for e in listing(LISTINGS[0]).entries()]
+    dates = [e.published.date() for e in listing(LISTINGS[0]).links() if e.published]
     # 06/03/2025 is 6 March (not 3 June); 12/02/2025 is 12 February.
     assert dates == [date(2025, 3, 20), date(2025, 3, 6), date(2025, 2, 12), date(2025, 1, 23)]
 
@@ -160,7 +163,7 @@ def test_duplicate_links_within_a_page_are_dropped() -> None:
     )
     assert html.count("</ul>") >= 1
     html = html.replace("</ul>", extra + "</ul>", 1)
-    urls = [e.url for e in KplListingPage(ORIGIN + LISTINGS[0], html).entries()]
+    urls = [e.url for e in KplListingPage(ORIGIN + LISTINGS[0], html, KPL).links()]
     assert urls == [
         "https://kpl.gov.la/En/Detail.aspx?id=89384",
         "https://kpl.gov.la/En/Detail.aspx?id=89210",
@@ -184,8 +187,8 @@ def test_next_page(route: str, next_route: str | None) -> None:
 
 def test_empty_listing_has_no_entries() -> None:
     html = (OWN / "listing-empty.html").read_text(encoding="utf-8")
-    page = KplListingPage(ORIGIN + LISTINGS[0], html)
-    assert page.entries() == []
+    page = KplListingPage(ORIGIN + LISTINGS[0], html, KPL)
+    assert page.links() == []
     assert page.next_page() is None
 
 

@@ -233,10 +233,16 @@ def test_first_matching_rule_wins_and_missing_groups_fill_in_empty() -> None:
     assert c("https://c.la/p3?utm_source=x") == clean_url("https://c.la/p3") == "https://c.la/p3"
 
 
-def test_every_source_contributes_rules_enabled_or_not() -> None:
-    sources = {s.key: s for s in load_sources(REPO / "config")}
+def test_every_source_contributes_rules_enabled_or_not(tmp_path: Path) -> None:
+    data = yaml.safe_load((REPO / "config/sources.yaml").read_text(encoding="utf-8"))
+    for entry in data["sources"]:
+        if entry["key"] == "vientiane-times":
+            entry["enabled"] = False  # a paused source's URLs still mean the same documents
+    (tmp_path / "sources.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    sources = {s.key: s for s in load_sources(tmp_path)}
     assert not sources["vientiane-times"].enabled and sources["vientiane-times"].identity
     assert [rule for s in sources.values() for rule in s.identity] == RULES
+    assert load_identity_rules(tmp_path) == RULES
 
 
 def _sources_with_rule(tmp_path: Path, pattern: str, url: str) -> Path:
@@ -244,8 +250,8 @@ def _sources_with_rule(tmp_path: Path, pattern: str, url: str) -> Path:
         "key": "kpl-en",
         "name": "KPL",
         "kind": "agency",
-        "spider": "kpl",
-        "start_urls": ["https://kpl.gov.la/En/News.aspx?cat=13"],
+        "pages": "kpl",
+        "entries": [{"type": "listing", "url": "https://kpl.gov.la/En/News.aspx?cat=13"}],
         "article_patterns": [r"^https://kpl\.gov\.la/"],
         "identity": [
             {"pattern": r"^https://kpl\.gov\.la/x/(?P<id>\d+)$", "url": "https://kpl.gov.la/{id}"},

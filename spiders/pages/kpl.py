@@ -8,23 +8,19 @@ line in Vientiane time, "Email Print N", the photo caption often repeated as the
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import date
 from urllib.parse import urljoin, urlsplit
-from zoneinfo import ZoneInfo
 
 from parsel import Selector
 
-from spiders.dates import parse_dmy, parse_dmy_date
+from config.registry import Source
+from spiders.dates import parse_dmy
 from spiders.items import ArticleItem
+from spiders.pages.base import ExtractionError, Link, PageSet, clean, tz_of
 
-VIENTIANE = ZoneInfo("Asia/Vientiane")
 _ARTICLE_ID = re.compile(r"(?i)/en/detail\.aspx\?(?:.*&)?id=(\d+)")
 _EMAIL_PRINT = re.compile(r"^\s*Email\s+Print\s*\d*\s*$", re.I)
 
-
-class ExtractionError(ValueError):
-    """The page is not an article we can read (layout changed, or not an article)."""
+__all__ = ["PAGES", "ExtractionError", "KplArticlePage", "KplListingPage", "article_url"]
 
 
 def article_url(url: str) -> str | None:
@@ -40,35 +36,27 @@ def article_url(url: str) -> str | None:
     return f"https://{host}/En/Detail.aspx?id={int(m.group(1))}"
 
 
-@dataclass(frozen=True)
-class ListingEntry:
-    url: str
-    title: str
-    date: date | None
-
-
-@dataclass(frozen=True)
 class KplListingPage:
-    url: str
-    html: str
+    def __init__(self, url: str, html: str, source: Source) -> None:
+        self.url = url
+        self.source = source
+        self._sel = Selector(text=html)
 
-    @property
-    def _sel(self) -> Selector:
-        return Selector(text=self.html)
-
-    def entries(self) -> list[ListingEntry]:
+    def links(self) -> list[Link]:
         """Article links of the listing, in page order, each once (sidebars included)."""
         seen: set[str] = set()
-        out: list[ListingEntry] = []
+        out: list[Link] = []
         for li in self._sel.css("ul.news-story li"):
             for href in li.css("a::attr(href)").getall():
                 canonical = article_url(urljoin(self.url, href))
                 if canonical is None or canonical in seen:
                     continue
                 seen.add(canonical)
-                title = " ".join(li.css("a::text").getall()).strip()
-                when = parse_dmy_date(" ".join(li.css(".uk-text-muted::text").getall()))
-                out.append(ListingEntry(canonical, title, when))
+                title = clean(" ".join(li.css("a::text").getall()))
+                when = parse_dmy(
+                    " ".join(li.css(".uk-text-muted::text").getall()), tz_of(self.source)
+                )
+                out.append(Link(url=canonical, title=title or None, published=when))
         return out
 
     def next_page(self) -> str | None:
@@ -76,11 +64,12 @@ class KplListingPage:
         return urljoin(self.url, href) if href else None
 
 
-@dataclass(frozen=True)
 class KplArticlePage:
-    url: str
-    html: str
-    source: str = "kpl-en"
+    def __init__(self, url: str, html: str, source: Source, hint: Link | None = None) -> None:
+        self.url = url
+        self.html = html
+        self.source = source
+        self.hint = hint
 
     def to_item(self) -> ArticleItem:
         sel = Selector(text=self.html)
@@ -101,7 +90,9 @@ class KplArticlePage:
         date_text = " ".join(block.css("p.date ::text").getall()) or " ".join(
             block.css("::text").getall()
         )
-        published = parse_dmy(date_text, VIENTIANE)
+        published = parse_dmy(date_text, tz_of(self.source)) or (
+            self.hint.published if self.hint else None
+        )
         captions = {_clean(" ".join(c.css("::text").getall())) for c in block.css("figcaption")}
         paragraphs: list[str] = []
         for p in block.css("p:not(.date)"):
@@ -117,9 +108,9 @@ class KplArticlePage:
             text="\n\n".join(paragraphs),
             published_at=published.isoformat() if published else None,
             lang="en",
-            source=self.source,
+            source=self.source.key,
         )
 
 
-def _clean(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
+_clean = clean
+PAGES = PageSet(listing=KplListingPage, article=KplArticlePage)
