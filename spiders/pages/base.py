@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from parsel import Selector
+
 from config.registry import Source
 from spiders.items import ArticleItem
 
@@ -55,6 +57,25 @@ class ArticlePage(Protocol):
     def to_item(self) -> ArticleItem:
         """The article; raises ExtractionError when the page is not one."""
         ...
+
+
+class ListingBase:
+    """What every listing page object holds: its URL, source and parsed page."""
+
+    def __init__(self, url: str, html: str, source: Source) -> None:
+        self.url = url
+        self.source = source
+        self._sel = Selector(text=html)
+
+
+class ArticleBase:
+    """What every article page object holds: its URL, HTML, source and the entry's hint."""
+
+    def __init__(self, url: str, html: str, source: Source, hint: Link | None = None) -> None:
+        self.url = url
+        self.html = html
+        self.source = source
+        self.hint = hint
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,8 @@ from urllib.parse import urlsplit
 
 from parsel import Selector
 
-from config.registry import Source
 from spiders.items import ArticleItem
-from spiders.pages.base import ExtractionError, Link, PageSet, tz_of
+from spiders.pages.base import ArticleBase, ExtractionError, Link, ListingBase, PageSet, tz_of
 from spiders.pages.gojp import (
     block_paragraphs,
     date_line,
@@ -37,12 +36,7 @@ _LABEL_CLASS = re.compile(r"label|category")
 _BACK = re.compile(r"^(?:Back to (?:News|list|top)|一覧へ戻る|ページトップへ|Print|印刷)$", re.I)
 
 
-class EmbassyListingPage:
-    def __init__(self, url: str, html: str, source: Source) -> None:
-        self.url = url
-        self.source = source
-        self._sel = Selector(text=html)
-
+class EmbassyListingPage(ListingBase):
     def links(self) -> list[Link]:
         return listing_links(self._sel, self.url, self.source, within="#main")
 
@@ -50,13 +44,7 @@ class EmbassyListingPage:
         return next_link(self._sel, self.url)
 
 
-class EmbassyArticlePage:
-    def __init__(self, url: str, html: str, source: Source, hint: Link | None = None) -> None:
-        self.url = url
-        self.html = html
-        self.source = source
-        self.hint = hint
-
+class EmbassyArticlePage(ArticleBase):
     def to_item(self) -> ArticleItem:
         sel = Selector(text=self.html)
         main = first(sel, _CONTAINERS, having="h1")

@@ -19,7 +19,7 @@ from parsel import Selector
 from config.registry import Source
 from spiders.dates import parse_date
 from spiders.items import ArticleItem
-from spiders.pages.base import ExtractionError, Link, clean, tz_of
+from spiders.pages.base import ArticleBase, ExtractionError, Link, clean, tz_of
 
 _NEXT = (
     "a[rel~=next]::attr(href)",
@@ -97,13 +97,7 @@ def page_date(sel: Selector, source: Source) -> datetime | None:
     return None
 
 
-class GenericArticlePage:
-    def __init__(self, url: str, html: str, source: Source, hint: Link | None = None) -> None:
-        self.url = url
-        self.html = html
-        self.source = source
-        self.hint = hint
-
+class GenericArticlePage(ArticleBase):
     def to_item(self) -> ArticleItem:
         doc = trafilatura.bare_extraction(
             self.html, url=self.url, with_metadata=True, include_comments=False

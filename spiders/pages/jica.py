@@ -24,7 +24,15 @@ from parsel import Selector
 from config.registry import Source
 from spiders.dates import date_from_url, parse_date
 from spiders.items import ArticleItem
-from spiders.pages.base import ExtractionError, Link, PageSet, clean, paragraphs_text, tz_of
+from spiders.pages.base import (
+    ArticleBase,
+    ExtractionError,
+    Link,
+    PageSet,
+    clean,
+    paragraphs_text,
+    tz_of,
+)
 
 __all__ = ["PAGES", "JicaArticlePage", "JicaListingPage", "strip_title_suffix"]
 
@@ -99,13 +107,7 @@ class JicaListingPage:
         return best[1] if best else None
 
 
-class JicaArticlePage:
-    def __init__(self, url: str, html: str, source: Source, hint: Link | None = None) -> None:
-        self.url = url
-        self.html = html
-        self.source = source
-        self.hint = hint
-
+class JicaArticlePage(ArticleBase):
     def to_item(self) -> ArticleItem:
         sel = Selector(text=self.html)
         # The first block with a headline or an article body; nav and footer lie outside.

@@ -12,10 +12,17 @@ from urllib.parse import urljoin, urlsplit
 
 from parsel import Selector
 
-from config.registry import Source
 from spiders.dates import parse_dmy
 from spiders.items import ArticleItem
-from spiders.pages.base import ExtractionError, Link, PageSet, clean, tz_of
+from spiders.pages.base import (
+    ArticleBase,
+    ExtractionError,
+    Link,
+    ListingBase,
+    PageSet,
+    clean,
+    tz_of,
+)
 
 _ARTICLE_ID = re.compile(r"(?i)/en/detail\.aspx\?(?:.*&)?id=(\d+)")
 _EMAIL_PRINT = re.compile(r"^\s*Email\s+Print\s*\d*\s*$", re.I)
@@ -36,12 +43,7 @@ def article_url(url: str) -> str | None:
     return f"https://{host}/En/Detail.aspx?id={int(m.group(1))}"
 
 
-class KplListingPage:
-    def __init__(self, url: str, html: str, source: Source) -> None:
-        self.url = url
-        self.source = source
-        self._sel = Selector(text=html)
-
+class KplListingPage(ListingBase):
     def links(self) -> list[Link]:
         """Article links of the listing, in page order, each once (sidebars included)."""
         seen: set[str] = set()
@@ -64,13 +66,7 @@ class KplListingPage:
         return urljoin(self.url, href) if href else None
 
 
-class KplArticlePage:
-    def __init__(self, url: str, html: str, source: Source, hint: Link | None = None) -> None:
-        self.url = url
-        self.html = html
-        self.source = source
-        self.hint = hint
-
+class KplArticlePage(ArticleBase):
     def to_item(self) -> ArticleItem:
         sel = Selector(text=self.html)
         url = article_url(self.url)

@@ -17,9 +17,8 @@ from zoneinfo import ZoneInfo
 
 from parsel import Selector
 
-from config.registry import Source
 from spiders.items import ArticleItem
-from spiders.pages.base import ExtractionError, Link, PageSet, tz_of
+from spiders.pages.base import ArticleBase, ExtractionError, Link, ListingBase, PageSet, tz_of
 from spiders.pages.gojp import (
     block_paragraphs,
     date_line,
@@ -49,12 +48,7 @@ def date_in_url(url: str, tz: ZoneInfo) -> datetime | None:
         return None
 
 
-class ModListingPage:
-    def __init__(self, url: str, html: str, source: Source) -> None:
-        self.url = url
-        self.source = source
-        self._sel = Selector(text=html)
-
+class ModListingPage(ListingBase):
     def links(self) -> list[Link]:
         return listing_links(self._sel, self.url, self.source, within="#main")
 
@@ -62,13 +56,7 @@ class ModListingPage:
         return next_link(self._sel, self.url)
 
 
-class ModArticlePage:
-    def __init__(self, url: str, html: str, source: Source, hint: Link | None = None) -> None:
-        self.url = url
-        self.html = html
-        self.source = source
-        self.hint = hint
-
+class ModArticlePage(ArticleBase):
     def to_item(self) -> ArticleItem:
         sel = Selector(text=self.html)
         main = first(sel, _CONTAINERS, having="h1")

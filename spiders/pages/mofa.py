@@ -16,9 +16,8 @@ from urllib.parse import urlsplit
 
 from parsel import Selector
 
-from config.registry import Source
 from spiders.items import ArticleItem
-from spiders.pages.base import ExtractionError, Link, PageSet, tz_of
+from spiders.pages.base import ArticleBase, ExtractionError, Link, ListingBase, PageSet, tz_of
 from spiders.pages.gojp import (
     block_paragraphs,
     date_line,
@@ -40,14 +39,9 @@ _TITLE_SUFFIX = re.compile(r"\s*[|｜]\s*(?:Ministry of Foreign Affairs of Japan
 _DATE_LINE = (".rightalign", "p.date", ".date")
 
 
-class MofaListingPage:
+class MofaListingPage(ListingBase):
     """The country pages (EN /region/asia-paci/laos/, JA /mofaj/area/laos/) and the press
     release indexes: links matching the source's patterns, with the date beside each."""
-
-    def __init__(self, url: str, html: str, source: Source) -> None:
-        self.url = url
-        self.source = source
-        self._sel = Selector(text=html)
 
     def links(self) -> list[Link]:
         return listing_links(self._sel, self.url, self.source, within="#maincontents")
@@ -57,13 +51,7 @@ class MofaListingPage:
         return next_link(self._sel, self.url)
 
 
-class MofaArticlePage:
-    def __init__(self, url: str, html: str, source: Source, hint: Link | None = None) -> None:
-        self.url = url
-        self.html = html
-        self.source = source
-        self.hint = hint
-
+class MofaArticlePage(ArticleBase):
     def to_item(self) -> ArticleItem:
         sel = Selector(text=self.html)
         main = next(iter(sel.css("#maincontents")), None)

@@ -27,7 +27,15 @@ from parsel import Selector
 from config.registry import Source
 from spiders.dates import parse_date
 from spiders.items import ArticleItem
-from spiders.pages.base import ExtractionError, Link, PageSet, clean, paragraphs_text, tz_of
+from spiders.pages.base import (
+    ArticleBase,
+    ExtractionError,
+    Link,
+    PageSet,
+    clean,
+    paragraphs_text,
+    tz_of,
+)
 
 __all__ = ["PAGES", "VtArticlePage", "VtListingPage", "issue_of"]
 
@@ -134,13 +142,7 @@ class VtListingPage:
         return best[1] if best else None
 
 
-class VtArticlePage:
-    def __init__(self, url: str, html: str, source: Source, hint: Link | None = None) -> None:
-        self.url = url
-        self.html = html
-        self.source = source
-        self.hint = hint
-
+class VtArticlePage(ArticleBase):
     def to_item(self) -> ArticleItem:
         sel = Selector(text=self.html)
         found = next(
