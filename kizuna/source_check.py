@@ -4,6 +4,7 @@ article links, not a block or challenge page, an error, or an empty page."""
 
 from __future__ import annotations
 
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -78,8 +79,6 @@ def check_source(source: Source, settings: Settings, client: httpx.Client) -> Ch
         page = read_entry(entry, url, response.content, headers.get("content-type"), source, page=1)
     except ValueError as exc:
         return result("error", response.status_code, 0, f"unreadable {entry.type}: {exc}")
-    import re
-
     patterns = [re.compile(p) for p in source.article_patterns]
     links = [link for link in page.links if any(p.search(link.url) for p in patterns)]
     if not links:
