@@ -214,7 +214,6 @@ def _finish(engine: Engine, source: Source, outcome: CrawlOutcome, crawler: Craw
             stats,
             run_id=outcome.run_id,
             failed=outcome.error,
-            pages=outcome.pages,
         )
         health = record_run(session, report)
         outcome.health, outcome.reason = health.status, health.reason or ""

@@ -100,8 +100,8 @@ class FixtureSite:
     directory: Path
     origin: str
     routes: dict[str, Route]
-    requests: list[str] = field(default_factory=list)
-    hits: list[Hit] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)  # paths, in order (live list)
+    hits: list[Hit] = field(default_factory=list)  # the same requests, with headers and time
     served: dict[str, int] = field(default_factory=dict)  # route -> requests answered
 
     @classmethod
@@ -109,10 +109,6 @@ class FixtureSite:
         manifest = yaml.safe_load((directory / "site.yaml").read_text(encoding="utf-8"))
         routes = {route_key(k): Route.parse(directory, v) for k, v in manifest["routes"].items()}
         return cls(directory, manifest["origin"].rstrip("/"), routes)
-
-    def route_file(self, path: str) -> Path | None:
-        route = self.routes.get(route_key(path))
-        return route.file if route else None
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 # Year offsets: 昭和 1 = 1926, 平成 1 = 1989, 令和 1 = 2019 (RSSHub mofa.ts uses the same).
@@ -110,8 +110,6 @@ def _build(
             return when.replace(tzinfo=ZoneInfo("UTC"))
         sign = 1 if off[0] == "+" else -1
         digits = off[1:].replace(":", "")
-        from datetime import timezone
-
         return when.replace(
             tzinfo=timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
         )
@@ -173,11 +171,14 @@ _URL_YMD = (
     re.compile(r"/(?P<y>(?:19|20)\d{2})/(?P<m>\d{2})/(?P<d>\d{2})/"),
     re.compile(r"/(?P<y>(?:19|20)\d{2})(?P<m>\d{2})(?P<d>\d{2})(?:_\d+)?(?:_\w+)?\.html?$"),
     re.compile(r"/press-release/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/"),
+    # MOD Japanese news: /j/press/news/2025/11/01a.html (day, then a letter per release).
+    re.compile(r"/(?P<y>(?:19|20)\d{2})/(?P<m>\d{2})/(?P<d>\d{2})[a-z]?\.html?$"),
 )
 
 
 def date_from_url(url: str, tz: ZoneInfo) -> datetime | None:
-    """A full date spelled in the URL (/YYYY/MM/DD/, /YYYYMMDD_NN.html), midnight in `tz`."""
+    """A full date spelled in the URL (/YYYY/MM/DD/, /YYYYMMDD_NN.html, /YYYY/MM/DDa.html),
+    midnight in `tz`; None for a year and month alone."""
     for pattern in _URL_YMD:
         m = pattern.search(url)
         if m:
@@ -195,6 +196,15 @@ def parse_dmy(text: str, tz: ZoneInfo) -> datetime | None:
     return _build(int(m["y"]), int(m["m"]), int(m["d"]), tz, m["hh"], m["mi"])
 
 
-def parse_dmy_date(text: str) -> date | None:
-    value = parse_dmy(text, ZoneInfo("UTC"))
-    return value.date() if value else None
+_ERA_YEAR = re.compile(r"(?P<era>" + "|".join(ERA_OFFSETS) + r")\s*(?P<y>\d{1,2}|元)\s*年")
+_WESTERN_YEAR = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?!\d)")
+
+
+def year_in(text: str) -> int | None:
+    """The year a heading names without a day: 令和7年 / 平成30年 / 元年, or 2025."""
+    text = normalise_digits(text)
+    m = _ERA_YEAR.search(text)
+    if m:
+        return ERA_OFFSETS[m["era"]] + (1 if m["y"] == "元" else int(m["y"]))
+    m = _WESTERN_YEAR.search(text)
+    return int(m["y"]) if m else None

@@ -8,15 +8,12 @@ import unicodedata
 
 from config.registry import Scope
 
-_TERMS = {
-    "laos": (
-        r"\blaos\b|\blao\b|\blaotian|\bvientiane\b|\bluang prabang\b|ラオス|ビエンチャン|ວຽງຈັນ|ລາວ"
-    ),
-    "japan": r"\bjapan|\bjica\b|\btokyo\b|日本|ຍີ່ປຸ່ນ",
-}
 _PATTERNS = {
-    "laos": re.compile(_TERMS["laos"], re.I),
-    "japan": re.compile(_TERMS["japan"], re.I),
+    "laos": re.compile(
+        r"\blaos\b|\blao\b|\blaotian|\bvientiane\b|\bluang prabang\b|ラオス|ビエンチャン|ວຽງຈັນ|ລາວ",
+        re.I,
+    ),
+    "japan": re.compile(r"\bjapan|\bjica\b|\btokyo\b|日本|ຍີ່ປຸ່ນ", re.I),
 }
 
 
@@ -24,6 +21,5 @@ def in_scope(scope: Scope, title: str, text: str) -> bool:
     if scope == "all":
         return True
     haystack = unicodedata.normalize("NFKC", f"{title}\n{text}")
-    if scope == "laos-or-japan":
-        return bool(_PATTERNS["laos"].search(haystack) or _PATTERNS["japan"].search(haystack))
-    return bool(_PATTERNS[scope].search(haystack))
+    wanted = ("laos", "japan") if scope == "laos-or-japan" else (scope,)
+    return any(_PATTERNS[name].search(haystack) for name in wanted)

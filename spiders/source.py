@@ -22,7 +22,8 @@ from twisted.python.failure import Failure
 
 from config.identity import UrlCanonicalizer
 from config.registry import Entry, IdentityRule, Source
-from spiders.fingerprint import IDENTITY_RULES_SETTING
+from spiders.blocking import BlockedError
+from spiders.fingerprint import IDENTITY_RULES_SETTING, REAL_URL_META
 from spiders.flow import article_item, entry_url, item_from_link, read_entry
 from spiders.items import ArticleItem
 from spiders.pages.base import ExtractionError, Link
@@ -182,14 +183,12 @@ class SourceSpider(scrapy.Spider):
 
     def failed(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
-        url = request.meta.get("kizuna_real_url", request.url) if request else "?"
+        url = request.meta.get(REAL_URL_META, request.url) if request else "?"
         kind = failure.type.__name__ if failure.type else "Error"
         response = getattr(failure.value, "response", None)
         if response is not None and kind == "HttpError":
             kind = f"HTTP {response.status}"
         self._inc(f"kizuna/failures/{kind}")
-        from spiders.blocking import BlockedError
-
         if failure.check(BlockedError):
             return  # counted and reported once per host by the middleware
         log.error("%s: %s failed: %s", self.source.key, url, failure.getErrorMessage())

@@ -36,7 +36,6 @@ class RunReport:
     run_id: int | None = None
     failed: str | None = None  # the run itself failed: why
     finish_reason: str | None = None
-    pages: int = 0
     entry_pages: int = 0  # entry pages read successfully
     empty_entries: int = 0  # entry pages read that held no article link
     articles_fetched: int = 0  # article pages that reached a page object
@@ -48,6 +47,11 @@ class RunReport:
     blocked: dict[str, int] = field(default_factory=dict)  # kind -> responses
     http_status: dict[str, int] = field(default_factory=dict)
     failures: dict[str, int] = field(default_factory=dict)  # exception kind -> count
+
+    @property
+    def run_failed(self) -> bool:
+        """The run as a whole failed: it broke off, or read no entry page at all."""
+        return bool(self.failed) or self.entry_pages == 0
 
 
 def _aware(when: datetime | None) -> datetime | None:
@@ -66,7 +70,7 @@ def assess(report: RunReport, health: SourceHealth, now: datetime) -> tuple[str,
         return "broken", (
             f"no article could be read ({report.extraction_errors} unreadable; layout changed?)"
         )
-    if report.failed or report.entry_pages == 0:
+    if report.run_failed:
         why = report.failed or "no entry page could be read"
         failures = health.consecutive_failures + 1
         if failures >= BROKEN_AFTER:
@@ -117,9 +121,9 @@ def record_run(session: Session, report: RunReport) -> SourceHealth:
         health.last_success_at = now
         health.last_error = None
     else:
-        if state != "degraded" or report.failed or report.entry_pages == 0:
+        if state != "degraded" or report.run_failed:
             health.consecutive_failures += 1
-        if state == "degraded" and not (report.failed or report.entry_pages == 0):
+        else:  # degraded, but it worked
             health.last_success_at = now
         health.last_error = reason[:2000]
     health.failure_score = round(health.failure_score * 0.5 + WEIGHTS[state], 3)
@@ -148,7 +152,6 @@ def report_from_stats(
     *,
     run_id: int | None = None,
     failed: str | None = None,
-    pages: int = 0,
 ) -> RunReport:
     """A RunReport from a Scrapy crawl's stats (the `kizuna/*` keys our spider counts)."""
 
@@ -170,7 +173,6 @@ def report_from_stats(
         run_id=run_id,
         failed=failed,
         finish_reason=str(stats.get("finish_reason")) if stats.get("finish_reason") else None,
-        pages=pages,
         entry_pages=n("kizuna/entry_pages"),
         empty_entries=n("kizuna/empty_entry"),
         articles_fetched=n("kizuna/articles")

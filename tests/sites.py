@@ -13,7 +13,7 @@ import yaml
 
 from config.identity import UrlCanonicalizer
 from config.registry import Source, load_identity_rules, load_sources
-from kizuna.fixture_server import CONTENT_TYPES, DEMO_SITES, FixtureSite, demo_site_dirs
+from kizuna.fixture_server import CONTENT_TYPES, FixtureSite, demo_site_dirs, route_key
 from spiders.flow import entry_url, read_entry
 from spiders.pages.base import Link
 
@@ -44,8 +44,6 @@ class SiteFiles:
         """(body, content type) the site answers for a real URL, None if it has no route."""
         parts = urlsplit(url)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
-        from kizuna.fixture_server import route_key
-
         route = self.site.routes.get(route_key(path))
         if route is None or route.file is None or route.status != 200:
             return None
@@ -102,6 +100,3 @@ def announced_links(source: Source) -> dict[str, Link]:
                 found.setdefault(canonicalizer()(link.url), link)
             queue.extend((u, page + 1) for u in result.more)
     return found
-
-
-__all__ = ["DEMO_SITES", "announced_links", "expected_items", "files_for", "sources"]

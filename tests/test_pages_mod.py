@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from spiders.dates import date_from_url as date_in_url
 from spiders.flow import article_item
-from spiders.pages.mod import ExtractionError, ModArticlePage, ModListingPage, date_in_url
+from spiders.pages.mod import ExtractionError, ModArticlePage, ModListingPage
 from spiders.scope import in_scope
 
 from sites import announced_links, canonicalizer, files_for, sources

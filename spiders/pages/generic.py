@@ -84,9 +84,10 @@ def json_ld_articles(sel: Selector) -> list[dict]:
     return found
 
 
-def page_date(sel: Selector, source: Source) -> datetime | None:
-    """The date the page states in machine-readable form, if any."""
-    for node in json_ld_articles(sel):
+def page_date(sel: Selector, source: Source, ld: list[dict] | None = None) -> datetime | None:
+    """The date the page states in machine-readable form, if any (`ld`: its JSON-LD
+    articles, when the caller has them already)."""
+    for node in json_ld_articles(sel) if ld is None else ld:
         value = parse_date(str(node.get("datePublished") or ""), tz_of(source))
         if value:
             return value
@@ -107,9 +108,8 @@ class GenericArticlePage(ArticleBase):
             raise ExtractionError("no main text found")
         sel = Selector(text=self.html)
         # JSON-LD's headline carries no " | Site name" suffix, unlike og:title and <title>.
-        headline = next(
-            (clean(str(n["headline"])) for n in json_ld_articles(sel) if n.get("headline")), ""
-        )
+        ld = json_ld_articles(sel)
+        headline = next((clean(str(n["headline"])) for n in ld if n.get("headline")), "")
         title = (
             headline
             or clean(getattr(doc, "title", None))
@@ -122,7 +122,7 @@ class GenericArticlePage(ArticleBase):
         if clean(first) == title and rest.strip():
             text = rest.strip()
         published = (
-            page_date(sel, self.source)
+            page_date(sel, self.source, ld)
             or (self.hint.published if self.hint else None)
             or parse_date(getattr(doc, "date", None), tz_of(self.source))
         )

@@ -15,11 +15,8 @@ from zoneinfo import ZoneInfo
 from parsel import Selector
 
 from config.registry import Source
-from spiders.dates import ERA_OFFSETS, normalise_digits, parse_date, parse_month_day
+from spiders.dates import parse_date, parse_month_day, year_in
 from spiders.pages.base import Link, clean, tz_of
-
-_ERA_YEAR = re.compile(r"(?P<era>" + "|".join(ERA_OFFSETS) + r")\s*(?P<y>\d{1,2}|元)\s*年")
-_WESTERN_YEAR = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?!\d)")
 
 
 def text_of(node: Selector | None) -> str:
@@ -29,20 +26,10 @@ def text_of(node: Selector | None) -> str:
     return clean(" ".join(node.xpath(".//text()").getall()))
 
 
-def year_of(text: str) -> int | None:
-    """The year a heading names: 令和7年 / 平成30年 / 元年, or a four-digit year."""
-    text = normalise_digits(text)
-    m = _ERA_YEAR.search(text)
-    if m:
-        return ERA_OFFSETS[m["era"]] + (1 if m["y"] == "元" else int(m["y"]))
-    m = _WESTERN_YEAR.search(text)
-    return int(m["y"]) if m else None
-
-
 def page_year(sel: Selector) -> int | None:
     """The year a whole list page is about, from its headline or <title>."""
     for css in ("h1", "title"):
-        year = year_of(text_of(sel.css(css)[0]) if sel.css(css) else "")
+        year = year_in(text_of(sel.css(css)[0]) if sel.css(css) else "")
         if year:
             return year
     return None
@@ -54,7 +41,7 @@ def _heading_year(node: Selector, fallback: int | None) -> int | None:
     for heading in node.xpath(
         "preceding::*[self::h2 or self::h3 or self::h4 or self::caption][position() <= 5]"
     )[::-1]:
-        year = year_of(text_of(heading))
+        year = year_in(text_of(heading))
         if year:
             return year
     return fallback

@@ -80,7 +80,7 @@ class KplArticlePage(ArticleBase):
         )
         if block is None:
             raise ExtractionError("no article block with a headline (div.content/article/main)")
-        title = _clean(" ".join(block.css("h1 ::text").getall()))
+        title = clean(" ".join(block.css("h1 ::text").getall()))
         if not title:
             raise ExtractionError("empty headline")
         date_text = " ".join(block.css("p.date ::text").getall()) or " ".join(
@@ -89,10 +89,10 @@ class KplArticlePage(ArticleBase):
         published = parse_dmy(date_text, tz_of(self.source)) or (
             self.hint.published if self.hint else None
         )
-        captions = {_clean(" ".join(c.css("::text").getall())) for c in block.css("figcaption")}
+        captions = {clean(" ".join(c.css("::text").getall())) for c in block.css("figcaption")}
         paragraphs: list[str] = []
         for p in block.css("p:not(.date)"):
-            text = _clean(" ".join(p.css("::text").getall()))
+            text = clean(" ".join(p.css("::text").getall()))
             if not text or _EMAIL_PRINT.match(text) or text in captions or text in paragraphs:
                 continue
             paragraphs.append(text)
@@ -108,5 +108,4 @@ class KplArticlePage(ArticleBase):
         )
 
 
-_clean = clean
 PAGES = PageSet(listing=KplListingPage, article=KplArticlePage)

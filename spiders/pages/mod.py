@@ -11,12 +11,11 @@ a date line still has its date in the URL.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from parsel import Selector
 
+from spiders.dates import date_from_url
 from spiders.items import ArticleItem
 from spiders.pages.base import ArticleBase, ExtractionError, Link, ListingBase, PageSet, tz_of
 from spiders.pages.gojp import (
@@ -28,24 +27,12 @@ from spiders.pages.gojp import (
     next_link,
 )
 
-__all__ = ["PAGES", "ExtractionError", "ModArticlePage", "ModListingPage", "date_in_url"]
+__all__ = ["PAGES", "ExtractionError", "ModArticlePage", "ModListingPage"]
 
 _CONTAINERS = ("article", "#main", "main", "#contents")
 _BODIES = ("article-body", "text", "p-article__body")  # classes of the body `div`
 _DATE_LINE = ("p.date", ".p-article__date", "time")
 _LABEL_CLASS = re.compile(r"label|category")
-_JA_URL_DATE = re.compile(r"/j/press/news/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})[a-z]?\.html$")
-
-
-def date_in_url(url: str, tz: ZoneInfo) -> datetime | None:
-    """The day a Japanese news URL spells (/j/press/news/2025/11/01a.html), midnight in tz."""
-    m = _JA_URL_DATE.search(urlsplit(url).path)
-    if not m:
-        return None
-    try:
-        return datetime(int(m["y"]), int(m["m"]), int(m["d"]), tzinfo=tz)
-    except ValueError:
-        return None
 
 
 class ModListingPage(ListingBase):
@@ -75,7 +62,7 @@ class ModArticlePage(ArticleBase):
         tz = tz_of(self.source)
         published = (
             date_line(main, tz, _DATE_LINE, before=body_class)
-            or date_in_url(self.url, tz)
+            or date_from_url(self.url, tz)
             or (self.hint.published if self.hint else None)
         )
         japanese = urlsplit(self.url).path.startswith("/j/")
