@@ -1,9 +1,15 @@
-"""The daily digest: what Kizuna first saw on one local day, grouped by commitment, then
-other Japan–Laos news, then source health problems; rendered as text and HTML (Jinja2,
-HTML autoescaped, since everything scraped is untrusted)."""
+"""The daily digest of one route: the stories Kizuna first saw since the previous digest,
+grouped by commitment (with the paragraph's title), then other Japan–Laos news, then
+updates to earlier stories, then source health problems. Rendered as text and HTML
+(Jinja2, HTML autoescaped: everything scraped is untrusted).
+
+The digest of day D covers the 24 hours that end at the route's time on D (07:30 by
+default, in the route's time zone): what arrived since yesterday's digest.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -12,15 +18,18 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlmodel import Session, col, select
 
-from storage.models import Article, CommitmentRow, Match, SourceHealth
+from alerts.routing import hits_for, takes_source
+from config.registry import Route
+from storage.models import Article, ArticleRevision, CommitmentRow, Match, SourceHealth, Story
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-_env = Environment(
+templates = Environment(
     loader=FileSystemLoader(TEMPLATES),
     autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
     trim_blocks=True,
     lstrip_blocks=True,
 )
+DEFAULT_TIME = time(7, 30)
 
 
 @dataclass
@@ -29,6 +38,7 @@ class DigestEntry:
     url: str
     source: str
     published: str
+    also: list[str] = field(default_factory=list)
     evidence: str = ""
     tier: str = ""
     score: float = 0.0
@@ -43,94 +53,243 @@ class DigestSection:
 
 
 @dataclass
+class UpdateEntry:
+    title: str
+    url: str
+    source: str
+    revision: int
+    changed: str
+
+
+@dataclass
+class HealthLine:
+    source: str
+    status: str
+    reason: str
+    since: str
+
+
+@dataclass
 class Digest:
     day: date
     timezone: str
+    start: datetime
+    end: datetime
     sections: list[DigestSection]
     other: list[DigestEntry]
-    health: list[SourceHealth]
+    updates: list[UpdateEntry] = field(default_factory=list)
+    health: list[HealthLine] = field(default_factory=list)
 
     @property
     def story_count(self) -> int:
-        return len({e.url for s in self.sections for e in s.entries} | {e.url for e in self.other})
+        urls = {e.url for s in self.sections for e in s.entries} | {e.url for e in self.other}
+        return len(urls)
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing new, changed or broken to tell."""
+        return not (self.sections or self.other or self.updates or self.health)
 
     @property
     def subject(self) -> str:
         n = self.story_count
         moved = sum(1 for s in self.sections if s.entries)
+        if self.is_empty:
+            return f"Kizuna digest {self.day.isoformat()}: nothing new"
         return (
             f"Kizuna digest {self.day.isoformat()}: {n} Japan–Laos "
             f"{'story' if n == 1 else 'stories'}, {moved} "
             f"{'commitment' if moved == 1 else 'commitments'} moved"
         )
 
+    @property
+    def period(self) -> str:
+        tz = ZoneInfo(self.timezone)
+        a, b = self.start.astimezone(tz), self.end.astimezone(tz)
+        return f"{a:%Y-%m-%d %H:%M} to {b:%Y-%m-%d %H:%M} ({self.timezone})"
+
     def render_text(self) -> str:
-        return _env.get_template("digest.txt").render(d=self)
+        return templates.get_template("digest.txt").render(d=self)
 
     def render_html(self) -> str:
-        return _env.get_template("digest.html").render(d=self)
+        return templates.get_template("digest.html").render(d=self)
 
 
-def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(0, 0), tzinfo=tz).astimezone(UTC)
-    return start, start + timedelta(days=1)
+def window(day: date, at: time, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The UTC bounds of the digest of `day`: from `at` the day before to `at` on `day`
+    (local wall clock, so a DST change gives a 23- or 25-hour day)."""
+    end = datetime.combine(day, at, tzinfo=tz)
+    start = datetime.combine(day - timedelta(days=1), at, tzinfo=tz)
+    return start.astimezone(UTC), end.astimezone(UTC)
 
 
-def compose(session: Session, day: date, tz: ZoneInfo, min_tier: str = "possible") -> Digest:
-    """Stories first seen on `day` (local), grouped by the commitment they show progress on."""
-    start, end = day_bounds(day, tz)
-    articles = session.exec(
-        select(Article)
-        .where(
-            Article.first_seen_at >= start,
-            Article.first_seen_at < end,
-            col(Article.relevant).is_(True),
-        )
-        .order_by(col(Article.published_at).desc())
+def latest_closed_day(now: datetime, at: time, tz: ZoneInfo) -> date:
+    """The most recent digest day whose window has ended by `now`."""
+    local = now.astimezone(tz)
+    return local.date() if local.time().replace(tzinfo=None) >= at else local.date() - timedelta(1)
+
+
+def compose(
+    session: Session,
+    day: date,
+    tz: ZoneInfo,
+    *,
+    route: Route | None = None,
+    at: time = DEFAULT_TIME,
+) -> Digest:
+    """The digest of `day` for `route` (all commitments and sources when None)."""
+    start, end = window(day, at, tz)
+    stories = session.exec(
+        select(Story)
+        .where(Story.created_at >= start, Story.created_at < end)
+        .order_by(col(Story.first_published_at).desc(), col(Story.id))
     ).all()
-    ids = [a.id for a in articles]
+    story_ids = [s.id for s in stories]
+    members = (
+        session.exec(
+            select(Article)
+            .where(col(Article.story_id).in_(story_ids))
+            .order_by(col(Article.first_seen_at), col(Article.id))
+        ).all()
+        if story_ids
+        else []
+    )
+    by_story: dict[int | None, list[Article]] = defaultdict(list)
+    for a in members:
+        by_story[a.story_id].append(a)
     rows = (
         session.exec(
             select(Match, CommitmentRow)
             .join(CommitmentRow, col(CommitmentRow.id) == Match.commitment_id)
-            .where(col(Match.article_id).in_(ids))
+            .where(col(Match.article_id).in_([a.id for a in members]))
         ).all()
-        if ids
+        if members
         else []
     )
-    by_article = {a.id: a for a in articles}
-    sections: dict[str, DigestSection] = {}
-    matched: set[int] = set()
-    seen_story: set[tuple[str, int | None]] = set()
+    areas = {c.key: c.area for _, c in rows}
+    matches_of: dict[int, list[tuple[Match, CommitmentRow]]] = defaultdict(list)
     for m, c in rows:
-        if min_tier == "match" and m.tier != "match":
+        matches_of[m.article_id].append((m, c))
+
+    sections: dict[str, DigestSection] = {}
+    other: list[DigestEntry] = []
+    unfiltered = route is None or not (route.commitments or route.areas)
+    for story in stories:
+        articles = [a for a in by_story.get(story.id, []) if a.relevant]
+        if not articles or (route and not any(takes_source(route, a.source) for a in articles)):
             continue
-        article = by_article[m.article_id]
-        if (c.key, article.story_id) in seen_story:  # one entry per story per commitment
+        lead = next((a for a in articles if a.id == story.lead_article_id), articles[0])
+        best: dict[str, tuple[Match, CommitmentRow]] = {}
+        for a in articles:
+            for m, c in matches_of.get(a.id or 0, []):
+                kept = best.get(c.key)
+                if kept is None or (m.tier == "match", m.score) > (
+                    kept[0].tier == "match",
+                    kept[0].score,
+                ):
+                    best[c.key] = (m, c)
+        shown = list(best.values())
+        if route is not None:
+            wanted = {
+                h.key for h in hits_for(route, [_TierKey(c.key, m.tier) for m, c in shown], areas)
+            }
+            shown = [(m, c) for m, c in shown if c.key in wanted]
+        also = sorted({a.source for a in articles if a.source != lead.source})
+        if not shown:
+            if unfiltered:
+                other.append(_entry(lead, tz, also))
             continue
-        seen_story.add((c.key, article.story_id))
-        matched.add(m.article_id)
-        section = sections.setdefault(c.key, DigestSection(c.paragraph, c.key, c.title))
-        section.entries.append(_entry(article, tz, m))
-    other_stories: set[int | None] = set()
-    other = []
-    for a in articles:
-        if a.id in matched or a.story_id in other_stories:
-            continue
-        other_stories.add(a.story_id)
-        other.append(_entry(a, tz))
-    health = session.exec(
-        select(SourceHealth).where(SourceHealth.status != "ok").order_by(SourceHealth.source)
-    ).all()
+        for m, c in shown:
+            section = sections.setdefault(c.key, DigestSection(c.paragraph, c.key, c.title))
+            section.entries.append(_entry(lead, tz, also, m))
     ordered = sorted(sections.values(), key=lambda s: (s.paragraph, s.key))
     for s in ordered:
         s.entries.sort(key=lambda e: (e.tier != "match", -e.score))
-    return Digest(day, tz.key, ordered, other, list(health))
+    return Digest(
+        day,
+        tz.key,
+        start,
+        end,
+        ordered,
+        other,
+        _updates(session, start, end, tz, route),
+        _health(session, start, tz),
+    )
 
 
-def _entry(article: Article, tz: ZoneInfo, m: Match | None = None) -> DigestEntry:
+def _strength(m: Match) -> tuple[bool, float]:
+    return (m.tier == "match", m.score)
+
+
+@dataclass(frozen=True)
+class _TierKey:
+    key: str
+    tier: str
+
+
+def _updates(
+    session: Session, start: datetime, end: datetime, tz: ZoneInfo, route: Route | None
+) -> list[UpdateEntry]:
+    """Relevant articles of earlier stories whose page changed in the window."""
+    changed = session.exec(
+        select(Article, ArticleRevision.replaced_at)
+        .join(ArticleRevision, col(ArticleRevision.article_id) == Article.id)
+        .join(Story, col(Story.id) == Article.story_id)
+        .where(
+            ArticleRevision.replaced_at >= start,
+            ArticleRevision.replaced_at < end,
+            Story.created_at < start,
+            col(Article.relevant).is_(True),
+        )
+        .order_by(col(ArticleRevision.replaced_at).desc())
+    ).all()
+    seen: set[int | None] = set()
+    out = []
+    for article, when in changed:
+        if article.id in seen or (route and not takes_source(route, article.source)):
+            continue
+        seen.add(article.id)
+        out.append(
+            UpdateEntry(
+                article.title or "(untitled)",
+                article.url,
+                article.source,
+                article.revision,
+                _aware(when).astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            )
+        )
+    return out
+
+
+def _health(session: Session, start: datetime, tz: ZoneInfo) -> list[HealthLine]:
+    """Sources not working now, and those whose state changed in the window."""
+    rows = session.exec(select(SourceHealth).order_by(col(SourceHealth.source))).all()
+    out = []
+    for h in rows:
+        changed = h.status_changed_at is not None and _aware(h.status_changed_at) >= start
+        if h.status in ("ok", "new") and not (changed and h.previous_status):
+            continue
+        status = (
+            h.status
+            if not changed or not h.previous_status
+            else f"{h.previous_status} → {h.status}"
+        )
+        since = (
+            _aware(h.status_changed_at).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+            if h.status_changed_at
+            else ""
+        )
+        out.append(HealthLine(h.source, status, h.reason or h.last_error or "", since))
+    return out
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _entry(article: Article, tz: ZoneInfo, also: list[str], m: Match | None = None) -> DigestEntry:
     published = (
-        article.published_at.astimezone(tz).date().isoformat()
+        _aware(article.published_at).astimezone(tz).date().isoformat()
         if article.published_at
         else "date unknown"
     )
@@ -139,6 +298,7 @@ def _entry(article: Article, tz: ZoneInfo, m: Match | None = None) -> DigestEntr
         url=article.url,
         source=article.source,
         published=published,
+        also=also,
         evidence=m.evidence if m else "",
         tier=m.tier if m else "",
         score=m.score if m else 0.0,

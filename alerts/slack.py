@@ -6,11 +6,19 @@ Scraped text is escaped for mrkdwn and every block kept inside Slack's limits
 
 from __future__ import annotations
 
+import json
+import time
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from alerts.channel import DeliveryError
+from alerts.routing import DEFAULT_WEBHOOK_ENV, secret_from_env
 from alerts.views import StoryView
+from config.settings import Settings
 
 HEADER_LIMIT = 150
 SECTION_LIMIT = 3000
@@ -82,24 +90,91 @@ def story_message(story: StoryView) -> dict[str, Any]:
     }
 
 
-class SlackError(Exception):
-    """A webhook post that did not succeed; `retry_after` is set for 429 responses."""
+def ops_message(subject: str, text: str) -> dict[str, Any]:
+    """An operator alert: a header and the details, as plain as Slack allows."""
+    return {
+        "text": _cut(escape_mrkdwn(f"{subject}: {text}"), FALLBACK_LIMIT),
+        "blocks": [
+            {
+                "type": "header",
+                "text": {"type": "plain_text", "emoji": False, "text": _cut(subject, HEADER_LIMIT)},
+            },
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": _cut(escape_mrkdwn(text), SECTION_LIMIT)},
+            },
+        ],
+        "unfurl_links": False,
+    }
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
+
+class SlackChannel:
+    """Posts to incoming webhooks (or appends to var/outbox/slack.jsonl with
+    KIZUNA_SLACK_BACKEND=file), at most one message per `min_interval` per webhook."""
+
+    def __init__(self, settings: Settings, file_dir: Path) -> None:
+        self.settings = settings
+        self.file_dir = file_dir
+        self.client = httpx.Client(timeout=15)
+        self._last_post: dict[str, float] = {}
+
+    def destination(self, payload: dict[str, Any]) -> str:
+        return f"slack:{payload.get('webhook_env', DEFAULT_WEBHOOK_ENV)}"
+
+    def send(self, payload: dict[str, Any]) -> str | None:
+        message = payload["message"]
+        if self.settings.slack_backend == "file":
+            self.file_dir.mkdir(parents=True, exist_ok=True)
+            with (self.file_dir / "slack.jsonl").open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(message, ensure_ascii=False) + "\n")
+            return None
+        name = payload.get("webhook_env", DEFAULT_WEBHOOK_ENV)
+        url = secret_from_env(name, self.settings)
+        if not url:
+            raise DeliveryError(f"Slack is off: {name} is not set")
+        self._pace(name)
+        post_webhook(self.client, url, message)
+        return None
+
+    def _pace(self, name: str) -> None:
+        last = self._last_post.get(name)
+        if last is not None:
+            wait = self.settings.slack_min_interval - (time.monotonic() - last)
+            if wait > 0:
+                time.sleep(wait)
+        self._last_post[name] = time.monotonic()
+
+    def close(self) -> None:
+        self.client.close()
 
 
 def post_webhook(client: httpx.Client, webhook_url: str, payload: dict[str, Any]) -> None:
-    """Post one message; raises `SlackError` (never with the URL, which is a secret)."""
+    """Post one message; raises `DeliveryError` (never with the URL, which is a secret)."""
     try:
-        response = client.post(webhook_url, json=payload, timeout=15)
+        response = client.post(webhook_url, json=payload)
     except httpx.HTTPError as exc:
-        raise SlackError(f"Slack webhook unreachable: {type(exc).__name__}") from None
+        raise DeliveryError(f"Slack webhook unreachable: {type(exc).__name__}") from None
     if response.status_code == 200:
         return
-    retry_after = response.headers.get("Retry-After")
-    raise SlackError(
-        f"Slack webhook answered {response.status_code}: {response.text[:200]}",
-        retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
+    status = response.status_code
+    body = response.text[:200].replace(webhook_url, "<webhook>")
+    raise DeliveryError(
+        f"Slack webhook answered {status}: {body}",
+        retry_after=_seconds(response.headers.get("Retry-After")),
+        # 400 invalid_payload, 403 action_prohibited, 404 no_service, 410 channel_is_archived:
+        # sending the same thing again cannot succeed.
+        permanent=400 <= status < 500 and status not in (408, 425, 429),
     )
+
+
+def _seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, (when - datetime.now(UTC)).total_seconds())

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -27,3 +28,23 @@ class StoryView:
     hits: list[HitView] = field(default_factory=list)
     also_reported_by: list[str] = field(default_factory=list)
     updated: bool = False  # the page changed after an earlier alert
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["published_at"] = self.published_at.isoformat() if self.published_at else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> StoryView:
+        published = data.get("published_at")
+        return cls(
+            story_id=data["story_id"],
+            title=data["title"],
+            url=data["url"],
+            source=data["source"],
+            published_at=datetime.fromisoformat(published) if published else None,
+            lang=data.get("lang", "und"),
+            hits=[HitView(**h) for h in data.get("hits", [])],
+            also_reported_by=list(data.get("also_reported_by", [])),
+            updated=bool(data.get("updated", False)),
+        )

@@ -12,9 +12,18 @@ from datetime import date as Date
 from pathlib import Path
 from string import Formatter
 from typing import Any, Literal, TypeVar, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from config.errors import ConfigError
 
@@ -23,6 +32,15 @@ PACKAGED_DIR = Path(__file__).resolve().parent
 SourceKind = Literal["official", "agency", "press", "think-tank", "aggregator"]
 SOURCE_KINDS: tuple[str, ...] = get_args(SourceKind)
 Tier = Literal["match", "possible"]
+
+
+def check_zone(value: str) -> str:
+    """An IANA time zone name, or a ValueError that says which."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}") from exc
+    return value
 
 
 class _Strict(BaseModel):
@@ -168,13 +186,7 @@ class Source(_Strict):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
+        return check_zone(value)
 
     @property
     def entry_urls(self) -> list[str]:
@@ -247,14 +259,60 @@ class CommitmentsFile(_Strict):
     commitments: list[Commitment]
 
 
+_CLOCK = r"([01]\d|2[0-3]):[0-5]\d"
+
+
 class Route(_Strict):
+    """Who gets what: one channel, a filter on stories, and when to deliver.
+
+    `instant` sends one message per new story; `digest` one email a day at `time`;
+    `ops` receives operator alerts (a source changing state, a delivery that failed).
+    Secrets never live here: a Slack route names the environment variable that holds its
+    webhook URL (default KIZUNA_SLACK_WEBHOOK_URL, or KIZUNA_OPS_SLACK_WEBHOOK_URL for ops).
+    """
+
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     channel: Literal["slack", "email"]
-    kind: Literal["instant", "digest"]
+    kind: Literal["instant", "digest", "ops"]
+    enabled: bool = True
     min_tier: Tier = "match"
     commitments: list[str] = Field(default_factory=list, description="keys; empty = all")
-    time: str = Field(default="07:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
-    to: list[str] = Field(default_factory=list, description="digest recipients; default env")
+    areas: list[str] = Field(default_factory=list, description="commitment areas; empty = all")
+    sources: list[str] = Field(default_factory=list, description="source keys; empty = all")
+    time: str = Field(default="07:30", pattern=f"^{_CLOCK}$")
+    timezone: str | None = Field(default=None, description="default KIZUNA_TIMEZONE")
+    quiet_hours: str | None = Field(
+        default=None, pattern=f"^{_CLOCK}-{_CLOCK}$", description="HH:MM-HH:MM, local"
+    )
+    to: list[str] = Field(default_factory=list, description="email recipients; default env")
+    webhook_env: str | None = Field(default=None, pattern=r"^[A-Z][A-Z0-9_]*$")
+    # Instant routes skip stories published longer ago than this (a backfill): digest only.
+    backfill_days: int = Field(default=14, ge=0)
+    # A digest day with nothing new: send a short note, or nothing.
+    empty_digest: Literal["note", "skip"] = "note"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str | None) -> str | None:
+        return None if value is None else check_zone(value)
+
+    @field_validator("to")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        for address in value:
+            if "@" not in address or any(c in address for c in " ,;<>"):
+                raise ValueError(f"not an email address: {address!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _channel_fits_kind(self) -> Route:
+        if self.channel == "slack" and self.kind == "digest":
+            raise ValueError("a Slack route is instant or ops; digests go by email")
+        if self.channel == "email" and self.webhook_env:
+            raise ValueError("webhook_env is for Slack routes")
+        if self.channel == "slack" and self.to:
+            raise ValueError("`to` is for email routes")
+        return self
 
 
 class AlertsFile(_Strict):
@@ -343,7 +401,29 @@ def load_commitments(config_dir: Path) -> CommitmentsFile:
 
 
 def load_routes(config_dir: Path) -> list[Route]:
+    """The alert routes, checked against the commitments and sources they name (a typo
+    would otherwise silently filter everything out)."""
     path = config_path(config_dir, "alerts.yaml")
     routes = load_yaml_model(path, AlertsFile).routes
     _check_unique(path, "routes", [r.key for r in routes])
+    if any(r.commitments or r.areas for r in routes):
+        catalogue = load_commitments(config_dir).commitments
+        known = {"commitments": {c.key for c in catalogue}, "areas": {c.area for c in catalogue}}
+    if any(r.sources for r in routes):
+        known_sources = {s.key for s in load_sources(config_dir)}
+    for r in routes:
+        named = {"commitments": r.commitments, "areas": r.areas}
+        for field_name, values in named.items():
+            for value in values:
+                if value not in known[field_name]:
+                    raise ConfigError(
+                        f"{path}: routes[{r.key}].{field_name}: unknown {field_name[:-1]} "
+                        f"{value!r} (see `kizuna commitments`)"
+                    )
+        for value in r.sources:
+            if value not in known_sources:
+                raise ConfigError(
+                    f"{path}: routes[{r.key}].sources: unknown source {value!r} "
+                    "(see `kizuna sources`)"
+                )
     return routes

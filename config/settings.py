@@ -5,15 +5,15 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.errors import ConfigError
-from config.registry import SOURCE_KINDS
+from config.registry import SOURCE_KINDS, check_zone
 
-SECRET_FIELDS = ("slack_webhook_url", "smtp_password")
+SECRET_FIELDS = ("slack_webhook_url", "ops_slack_webhook_url", "smtp_password")
 
 
 class Settings(BaseSettings):
@@ -41,6 +41,22 @@ class Settings(BaseSettings):
     email_backend: Literal["smtp", "file"] = "smtp"
     # "file" appends each Slack payload to var/outbox/slack.jsonl instead of posting it.
     slack_backend: Literal["webhook", "file"] = "webhook"
+    # Operator alerts (a source changing state, a delivery that failed).
+    ops_slack_webhook_url: SecretStr | None = None
+    ops_email_to: str | None = Field(default=None, description="comma-separated addresses")
+    smtp_timeout: float = Field(default=30.0, gt=0)
+
+    # Delivery: a failed send is retried after retry_base * 2^(attempt-1) seconds (with
+    # jitter, at most retry_cap) until max_attempts, then marked failed. A row being sent
+    # is leased for lease_seconds: if the sender dies, another takes it over after that.
+    alert_max_attempts: int = Field(default=8, ge=1)
+    alert_retry_base: float = Field(default=30.0, gt=0)
+    alert_retry_cap: float = Field(default=3600.0, gt=0)
+    alert_lease_seconds: float = Field(default=300.0, gt=0)
+    # Overrides every route's backfill_days (the demo, whose fixture stories are old).
+    backfill_days: int | None = Field(default=None, ge=0)
+    # Slack allows about one message a second per webhook.
+    slack_min_interval: float = Field(default=1.1, ge=0)
 
     user_agent_contact: str = "https://github.com/kizuna-monitor/kizuna"
     # Host mirrors: "https://kpl.gov.la=http://127.0.0.1:8001,..." (tests, demo, staging caches).
@@ -68,11 +84,7 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
+        return check_zone(value)
 
     @field_validator("database_url")
     @classmethod
@@ -102,7 +114,11 @@ class Settings(BaseSettings):
 
     @property
     def digest_recipients(self) -> list[str]:
-        return [a.strip() for a in (self.digest_to or "").split(",") if a.strip()]
+        return _addresses(self.digest_to)
+
+    @property
+    def ops_recipients(self) -> list[str]:
+        return _addresses(self.ops_email_to)
 
     @property
     def mirror_map(self) -> dict[str, str]:
@@ -130,6 +146,10 @@ class Settings(BaseSettings):
                 value = str(value)
             view[f"KIZUNA_{name.upper()}"] = value
         return view
+
+
+def _addresses(value: str | None) -> list[str]:
+    return [a.strip() for a in (value or "").split(",") if a.strip()]
 
 
 def mask_url_password(url: str) -> str:

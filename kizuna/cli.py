@@ -9,7 +9,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -349,29 +349,94 @@ def export(
 @handled
 def digest(
     day: Annotated[
-        str | None, typer.Option("--date", help="Local day YYYY-MM-DD (default today).")
+        str | None,
+        typer.Option(
+            "--date",
+            help="Digest day YYYY-MM-DD (default: the next one, so far; with --send: "
+            "every day due since the last one sent).",
+        ),
+    ] = None,
+    route: Annotated[
+        str | None, typer.Option(help="Digest route key (default: the first in alerts.yaml).")
     ] = None,
     preview: Annotated[
-        Path | None, typer.Option(help="Write the HTML here (and .txt beside).")
+        Path | None, typer.Option(help="Write the HTML here (and the text beside, as .txt).")
     ] = None,
+    send: Annotated[
+        bool, typer.Option("--send", help="Queue and send every digest that is due.")
+    ] = False,
 ) -> None:
-    """Compose the digest of one day; with --preview, write it to files instead of printing."""
-    from alerts.digest import compose
+    """Compose a digest: print it, write it to files (--preview), or send what is due (--send).
+
+    The digest of day D covers the 24 hours before the route's time on D (07:30 by default).
+    --send catches up every day missed since the last digest; running it again sends
+    nothing twice.
+    """
+    from alerts.digest import compose, latest_closed_day
+    from alerts.digests import compose_for, route_time
+    from alerts.routing import route_zone
+    from config.registry import load_routes
     from kizuna.context import open_app
     from storage.db import session_scope
+    from storage.models import utcnow
 
     ctx = open_app()
-    tz = ctx.settings.tz
-    the_day = _parse_day(day, "--date") or datetime.now(tz).date()
+    the_day = _parse_day(day, "--date")
+    routes = load_routes(ctx.settings.config_dir)
+    digests = [r for r in routes if r.kind == "digest"]
+    if route is not None:
+        digests = [r for r in digests if r.key == route]
+        if not digests:
+            raise UserError(f"no digest route {route!r} in alerts.yaml")
+    if send:
+        _send_digests(ctx, digests, the_day)
+        return
+    chosen = digests[0] if digests else None
     with session_scope(ctx.engine) as session:
-        d = compose(session, the_day, tz)
+        if chosen is None:
+            tz = ctx.settings.tz
+            the_day = the_day or latest_closed_day(utcnow(), time(7, 30), tz) + timedelta(1)
+            d = compose(session, the_day, tz)
+        else:
+            zone, at = route_zone(chosen, ctx.settings), route_time(chosen)
+            the_day = the_day or latest_closed_day(utcnow(), at, zone) + timedelta(1)
+            d = compose_for(session, chosen, the_day, ctx.settings)
     if preview is None:
-        out.print(d.render_text())
+        out.print(d.render_text(), markup=False)
         return
     preview.parent.mkdir(parents=True, exist_ok=True)
     preview.write_text(d.render_html(), encoding="utf-8")
     preview.with_suffix(".txt").write_text(d.render_text(), encoding="utf-8")
-    out.print(f"{d.subject}\nwritten to {preview} and {preview.with_suffix('.txt')}")
+    out.print(f"{d.subject}\nwritten to {preview} and {preview.with_suffix('.txt')}", markup=False)
+    out.print(
+        f"open it in a browser: python3 -m webbrowser file://{preview.resolve()}", markup=False
+    )
+
+
+def _send_digests(ctx: Any, digests: list[Any], the_day: date | None) -> None:
+    from alerts.digests import digest_routes, queue_digests
+    from alerts.sender import flush
+
+    active = digest_routes(digests, ctx.settings)
+    if not active:
+        raise UserError(
+            "no digest route is on: set KIZUNA_DIGEST_TO and KIZUNA_SMTP_HOST "
+            "(or KIZUNA_EMAIL_BACKEND=file); `kizuna config` shows why"
+        )
+    for q in queue_digests(ctx.engine, ctx.settings, active, day=the_day):
+        out.print(
+            f"{q.route} {q.day.isoformat()}: {q.outcome}{': ' + q.subject if q.subject else ''}",
+            markup=False,
+        )
+    report = flush(ctx.engine, ctx.settings, kinds=("digest", "ops"))
+    out.print(report.line())
+    if report.failed:
+        raise UserError(f"{report.failed} digest(s) failed for good: see `kizuna alerts list`")
+    if report.retrying:
+        raise UserError(
+            f"{report.retrying} digest(s) could not be sent yet and will be retried: "
+            "see `kizuna alerts list`"
+        )
 
 
 @app.command()
@@ -420,7 +485,7 @@ def commitments() -> None:
 @handled
 def show_config() -> None:
     """Show the effective settings (secrets masked), config files and channel status."""
-    from alerts.routing import channel_status
+    from alerts.routing import route_status
     from config.registry import config_path, load_commitments, load_routes, load_sources
     from config.settings import get_settings
 
@@ -429,7 +494,7 @@ def show_config() -> None:
     counts = {
         "sources.yaml": f"{len(load_sources(settings.config_dir))} sources",
         "commitments.yaml": f"{len(load_commitments(settings.config_dir).commitments)} commitments",
-        "alerts.yaml": f"{len(load_routes(settings.config_dir))} routes",
+        "alerts.yaml": f"{len(routes := load_routes(settings.config_dir))} routes",
     }
     table = Table(title="Effective settings", show_header=True)
     table.add_column("setting")
@@ -439,8 +504,9 @@ def show_config() -> None:
     out.print(table)
     for name, count in counts.items():
         out.print(f"{name}: {config_path(settings.config_dir, name)} ({count}, valid)")
-    for channel in ("slack", "email"):
-        out.print(f"{channel}: {channel_status(channel, settings)[1]}")
+    for route in routes:
+        why = route_status(route, settings)[1]
+        out.print(f"route {route.key} ({route.channel} {route.kind}): {why}")
 
 
 @app.command()
@@ -538,15 +604,87 @@ def db_upgrade() -> None:
 @alerts_app.command("flush")
 @handled
 def alerts_flush() -> None:
-    """Send every queued alert that is due."""
-    from alerts.delivery import flush
+    """Send every queued alert that is due (instant, digests, ops)."""
+    from alerts.sender import flush
     from kizuna.context import open_app
 
     ctx = open_app()
     report = flush(ctx.engine, ctx.settings)
-    out.print(f"sent {report.sent}, retrying later {report.retrying}, failed {report.failed}")
+    out.print(report.line())
     if report.failed:
-        raise typer.Exit(1)
+        raise UserError(f"{report.failed} alert(s) failed for good: see `kizuna alerts list`")
+
+
+class AlertStatus(StrEnum):
+    open = "open"
+    pending = "pending"
+    failed = "failed"
+    sent = "sent"
+    all = "all"
+
+
+@alerts_app.command("list")
+@handled
+def alerts_list(
+    status: Annotated[
+        AlertStatus, typer.Option(help="open = pending, being sent or failed.")
+    ] = AlertStatus.open,
+    limit: Annotated[int, typer.Option(help="At most this many rows, newest first.")] = 50,
+) -> None:
+    """Show queued, failed or sent alerts with their attempts and last error."""
+    from sqlmodel import col, select
+
+    from alerts.messages import pending_summary
+    from kizuna.context import open_app
+    from storage.db import session_scope
+    from storage.models import Outbox
+
+    wanted = {
+        AlertStatus.open: ("pending", "sending", "failed"),
+        AlertStatus.pending: ("pending", "sending"),
+        AlertStatus.failed: ("failed",),
+        AlertStatus.sent: ("sent",),
+        AlertStatus.all: ("pending", "sending", "failed", "sent", "skipped"),
+    }[status]
+    ctx = open_app()
+    with session_scope(ctx.engine) as session:
+        rows = session.exec(
+            select(Outbox)
+            .where(col(Outbox.status).in_(wanted))
+            .order_by(col(Outbox.id).desc())
+            .limit(limit)
+        ).all()
+    table = Table(title=f"Alerts ({status.value}): {len(rows)}")
+    for name in ("id", "route", "kind", "status", "tries", "next try (UTC)", "what", "last error"):
+        table.add_column(name, overflow="fold")
+    for r in rows:
+        table.add_row(
+            str(r.id),
+            r.route,
+            r.kind + (f" {r.digest_day}" if r.digest_day else ""),
+            r.status,
+            str(r.attempts),
+            f"{r.next_attempt_at:%Y-%m-%d %H:%M:%S}" if r.status == "pending" else "",
+            pending_summary(r.payload)[:80],
+            (r.last_error or "")[:160],
+        )
+    out.print(table)
+
+
+@alerts_app.command("retry")
+@handled
+def alerts_retry(
+    ids: Annotated[
+        list[int] | None, typer.Argument(help="Alert ids (default: every failed one).")
+    ] = None,
+) -> None:
+    """Queue failed alerts again, with fresh attempts (after fixing the channel)."""
+    from alerts.outbox import requeue
+    from kizuna.context import open_app
+
+    ctx = open_app()
+    n = requeue(ctx.engine, ids or None)
+    out.print(f"{n} failed alert(s) queued again; `kizuna alerts flush` sends them")
 
 
 @app.command()

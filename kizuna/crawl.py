@@ -18,7 +18,8 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from config.registry import Source
+from alerts.ops import health_changed
+from config.registry import Route, Source, load_routes
 from config.settings import Settings
 from kizuna.ingest import Ingestor
 from kizuna.oneline import describe, first_line
@@ -119,8 +120,9 @@ def crawl(
         crawlers.append((source, outcome, crawler, watcher))
     process.start()
 
+    routes = load_routes(settings.config_dir)
     for source, outcome, crawler, _watcher in crawlers:
-        _finish(engine, source, outcome, crawler)
+        _finish(engine, settings, routes, source, outcome, crawler)
     return outcomes
 
 
@@ -174,7 +176,14 @@ def _failed(failure: Any, outcome: CrawlOutcome) -> None:
     log.error("crawl of %s failed: %s", outcome.source, outcome.error)
 
 
-def _finish(engine: Engine, source: Source, outcome: CrawlOutcome, crawler: Crawler) -> None:
+def _finish(
+    engine: Engine,
+    settings: Settings,
+    routes: list[Route],
+    source: Source,
+    outcome: CrawlOutcome,
+    crawler: Crawler,
+) -> None:
     stats = crawler.stats.get_stats() if crawler.stats else {}
     outcome.stats = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in stats.items()}
     outcome.new = stats.get("kizuna/new", 0)
@@ -217,3 +226,15 @@ def _finish(engine: Engine, source: Source, outcome: CrawlOutcome, crawler: Craw
         )
         health = record_run(session, report)
         outcome.health, outcome.reason = health.status, health.reason or ""
+        if health.status_changed_at is not None and health.status_changed_at == health.last_run_at:
+            # In the same transaction as the new state: told once per change, never per run.
+            health_changed(
+                session,
+                routes,
+                settings,
+                source=source.key,
+                old=health.previous_status,
+                new=health.status,
+                reason=outcome.reason,
+                when=health.status_changed_at,
+            )

@@ -9,22 +9,22 @@ from __future__ import annotations
 
 import os
 from contextlib import ExitStack
-from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 from sqlmodel import col, func, select
 
-from alerts.delivery import flush
-from alerts.digest import compose
+from alerts.digest import DEFAULT_TIME, compose, latest_closed_day
+from alerts.sender import flush
 from config.registry import load_sources
 from config.settings import get_settings, load_settings, mask_url_password
 from kizuna.crawl import crawl
 from kizuna.fixture_server import FixtureServer, FixtureSite, demo_site_dirs
 from storage.db import check_connection, make_engine, session_scope
 from storage.migrate import upgrade
-from storage.models import Article, Match, Outbox
+from storage.models import Article, Match, Outbox, utcnow
 
 
 def run_demo(console: Console) -> None:
@@ -39,7 +39,11 @@ def run_demo(console: Console) -> None:
     with ExitStack() as stack:
         servers = [stack.enter_context(FixtureServer(site)) for site in sites]
         mirrors = ",".join(f"{s.site.origin}={s.base_url}" for s in servers)
-        settings = load_settings(mirrors=mirrors, offline=True, slack_backend="file")
+        # The fixture stories are dated 2025: without this, the backfill rule (older than
+        # 14 days: digest only) would keep every one of them out of Slack.
+        settings = load_settings(
+            mirrors=mirrors, offline=True, slack_backend="file", backfill_days=100_000
+        )
         engine = make_engine(settings.database_url)
         check_connection(engine)
         upgrade(engine)
@@ -57,10 +61,11 @@ def run_demo(console: Console) -> None:
         )
         outcomes = crawl(sources, settings, engine, trigger="demo")
 
-    report = flush(engine, settings, file_dir=demo_dir)
-    today = datetime.now(settings.tz).date()
+    report = flush(engine, settings, file_dir=demo_dir, kinds=("instant", "update"))
+    # The digest that will go out next: everything since the last digest time (07:30).
+    next_day = latest_closed_day(utcnow(), DEFAULT_TIME, settings.tz) + timedelta(days=1)
     with session_scope(engine) as session:
-        digest = compose(session, today, settings.tz)
+        digest = compose(session, next_day, settings.tz)
         stored = session.exec(select(func.count(col(Article.id)))).one()
         relevant = session.exec(
             select(func.count(col(Article.id))).where(col(Article.relevant).is_(True))
@@ -89,7 +94,7 @@ def run_demo(console: Console) -> None:
     table.add_row("articles in the database", f"{stored} ({relevant} about Japan–Laos)")
     table.add_row("commitment matches", str(matches))
     table.add_row("Slack messages written now", str(report.sent))
-    table.add_row("digest stories today", str(digest.story_count))
+    table.add_row(f"stories in the digest of {next_day}", str(digest.story_count))
     console.print(table)
     per_source = Table(title="Sources")
     for name in ("source", "health", "pages", "new", "already stored", "note"):

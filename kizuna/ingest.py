@@ -14,8 +14,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from alerts.outbox import enqueue
-from alerts.routing import active_routes, hits_for
-from alerts.slack import story_message
+from alerts.routing import (
+    active_routes,
+    hits_for,
+    is_backfill,
+    recipients,
+    takes_source,
+    webhook_env,
+)
 from alerts.views import HitView, StoryView
 from config.registry import Route, load_commitments, load_routes, load_sources
 from config.settings import Settings
@@ -92,6 +98,7 @@ class Ingestor:
             for r in active_routes(load_routes(settings.config_dir), settings)
             if r.kind == "instant"
         ]
+        self.areas = {c.key: c.area for c in catalogue.commitments}
         sources = load_sources(settings.config_dir)
         self.home_country = {s.key: s.country for s in sources}
         self.source_kinds: dict[str, str] = {s.key: s.kind for s in sources}
@@ -309,12 +316,18 @@ class Ingestor:
         revision: int | None = None,
     ) -> int:
         """One instant alert per (story, route). A changed page whose story was already
-        alerted on a route gets one `update` alert per revision there instead."""
+        alerted on a route gets one `update` alert per revision there instead. A story
+        published longer ago than a route's backfill window goes to digests only."""
         assert story.id is not None and article.id is not None
         added = 0
+        now = now_utc()
         for route in self.routes:
-            hits = hits_for(route, result.all_hits)
-            if not hits:
+            hits = hits_for(route, result.all_hits, self.areas)
+            if (
+                not hits
+                or not takes_source(route, article.source)
+                or is_backfill(route, article.published_at, now, self.settings.backfill_days)
+            ):
                 continue
             view = StoryView(
                 story_id=story.id,
@@ -327,19 +340,24 @@ class Ingestor:
                     HitView(h.key, h.paragraph, h.title, h.tier, h.score, h.evidence) for h in hits
                 ],
             )
+            where: dict[str, Any] = (
+                {"webhook_env": webhook_env(route)}
+                if route.channel == "slack"
+                else {"to": recipients(route, self.settings)}
+            )
             deliver = partial(
                 enqueue, session, channel=route.channel, route=route.key, story_id=story.id
             )
             if deliver(
                 kind="instant",
                 idempotency_key=f"{route.key}:story:{story.id}",
-                payload=story_message(view),
+                payload={"view": view.to_json(), **where},
             ):
                 added += 1
             elif revision is not None:
                 added += deliver(
                     kind="update",
                     idempotency_key=f"{route.key}:update:{article.id}:r{revision}",
-                    payload=story_message(replace(view, updated=True)),
+                    payload={"view": replace(view, updated=True).to_json(), **where},
                 )
         return added

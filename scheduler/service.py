@@ -8,6 +8,7 @@ import logging
 import signal
 import subprocess
 import sys
+from datetime import datetime
 from typing import Any
 
 from apscheduler.events import EVENT_SCHEDULER_STARTED
@@ -16,8 +17,9 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from rich.console import Console
 
-from alerts.delivery import flush
-from config.registry import Source, load_sources
+from alerts.digests import queue_digests
+from alerts.sender import flush
+from config.registry import Source, load_routes, load_sources
 from config.settings import Settings
 from storage.db import make_engine
 
@@ -54,10 +56,22 @@ def build_scheduler(settings: Settings, sources: list[Source]) -> BlockingSchedu
             jitter=60,
         )
     engine = make_engine(settings.database_url)
+    routes = load_routes(settings.config_dir)
+    # Every minute, queue each digest whose day has closed (catch-up from the database,
+    # so a digest missed while the service was down goes out at start-up).
+    scheduler.add_job(
+        queue_digests,
+        IntervalTrigger(minutes=1),
+        args=[engine, settings, routes],
+        id="alerts:digests",
+        replace_existing=True,
+        misfire_grace_time=30,
+        next_run_time=datetime.now(settings.tz),
+    )
     scheduler.add_job(
         flush,
         IntervalTrigger(minutes=1),
-        args=[engine, settings],
+        args=[engine, settings, routes],
         id="alerts:flush",
         replace_existing=True,
         misfire_grace_time=30,

@@ -5,7 +5,7 @@ Constraint names follow one naming convention so Alembic batch mode on SQLite ca
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -138,7 +138,10 @@ class Match(SQLModel, table=True):
 class Outbox(SQLModel, table=True):
     """One delivery. The unique idempotency key makes re-runs unable to double-alert."""
 
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_route_digest_day", "route", "digest_day"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str  # slack | email | file
@@ -151,6 +154,9 @@ class Outbox(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow)
     claimed_at: datetime | None = None
+    # Who holds the lease: a sender records its outcome only while the token is still its own.
+    claim_token: str | None = None
+    digest_day: date | None = None  # the local day a digest covers
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None

@@ -5,19 +5,17 @@ sends each story once, keeps failures queued and honours Retry-After."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from alerts.delivery import flush
-from alerts.digest import compose
+from alerts.digest import DEFAULT_TIME, compose, latest_closed_day
+from alerts.sender import flush
 from alerts.slack import FALLBACK_LIMIT, HEADER_LIMIT, MAX_BLOCKS, SECTION_LIMIT, story_message
 from alerts.views import HitView, StoryView
 from config.settings import Settings, get_settings
@@ -26,6 +24,7 @@ from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.models import Outbox
 
+from alerting import Receiver, webhook_receiver
 from conftest import Env
 
 EVIL_TITLE = 'Japan & Laos <script>alert("x")</script> deal > expectations <!channel>'
@@ -124,6 +123,11 @@ def test_story_message_fallback_text_is_escaped() -> None:
 # ---------------------------------------------------------------- digest
 
 
+def next_digest_day(tz: ZoneInfo) -> date:
+    """The digest that will hold what is ingested now."""
+    return latest_closed_day(datetime.now(UTC), DEFAULT_TIME, tz) + timedelta(days=1)
+
+
 @pytest.fixture
 def engine(kenv: Env) -> Iterator[Engine]:
     eng = make_engine(get_settings().database_url)
@@ -138,9 +142,9 @@ def test_digest_escapes_html_but_not_text(kenv: Env, engine: Engine) -> None:
     assert ingestor.ingest(dict(XSS_ITEM)).status == "new"
     assert ingestor.ingest(dict(RAILWAY_ITEM)).status == "new"
 
-    today = datetime.now(settings.tz).date()
+    day = next_digest_day(settings.tz)
     with Session(engine) as session:
-        digest = compose(session, today, settings.tz)
+        digest = compose(session, day, settings.tz)
     html, text = digest.render_html(), digest.render_text()
 
     section = next(s for s in digest.sections if s.paragraph == 18)
@@ -162,47 +166,10 @@ def test_digest_escapes_html_but_not_text(kenv: Env, engine: Engine) -> None:
 # ---------------------------------------------------------------- delivery
 
 
-@dataclass
-class Receiver:
-    """A webhook receiver on 127.0.0.1 that records POST bodies and answers as told."""
-
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b"ok"
-    posts: list[dict[str, Any]] = field(default_factory=list)
-    paths: list[str] = field(default_factory=list)
-    url: str = ""
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    state = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", "0"))
-            state.posts.append(json.loads(self.rfile.read(length)))
-            state.paths.append(self.path)
-            self.send_response(state.status)
-            for name, value in state.headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(state.body)))
-            self.end_headers()
-            self.wfile.write(state.body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/services/T000/B000/SECRETTOKEN123"
-    try:
+    with webhook_receiver() as state:
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 @pytest.fixture

@@ -181,7 +181,7 @@ def test_config_masks_secrets(kenv: Env) -> None:
     shown = proc.stdout + proc.stderr
     for needle in ("SECRETTOKEN123", "hunter2-secret", "dbpass-secret", "T000/B000"):
         assert needle not in shown, f"{needle} leaked"
-    assert "slack: on" in proc.stdout
+    assert "route slack-instant (slack instant): on" in proc.stdout
     assert "KIZUNA_SMTP_PASSWORD" in proc.stdout  # listed, but masked
     assert "127.0.0.1" in proc.stdout  # the database is still identifiable
 
@@ -189,8 +189,10 @@ def test_config_masks_secrets(kenv: Env) -> None:
 def test_config_says_which_channels_are_off(kenv: Env) -> None:
     proc = kenv.run("config")
     assert proc.returncode == 0, proc.stderr
-    assert "slack: off" in proc.stdout
-    assert "email: off" in proc.stdout
+    assert "route slack-instant (slack instant): off: KIZUNA_SLACK_WEBHOOK_URL is not set" in (
+        proc.stdout
+    )
+    assert "route email-digest (email digest): off: no recipients" in proc.stdout
 
 
 # ---------------------------------------------------------------- (f) usage, (g) --debug
@@ -214,3 +216,16 @@ def test_debug_shows_the_traceback(kenv: Env) -> None:
     assert "Traceback" not in plain.stderr
     assert "Traceback (most recent call last)" in debug.stderr
     assert debug.stderr.strip().splitlines()[-1].startswith("error: KIZUNA_DATABASE_URL")
+
+
+def test_env_example_documents_every_setting() -> None:
+    """A user configures from .env.example: a setting missing there is one they never find."""
+    from config.settings import Settings
+
+    text = (REPO / ".env.example").read_text(encoding="utf-8")
+    missing = [
+        f"KIZUNA_{name.upper()}"
+        for name in Settings.model_fields
+        if f"\nKIZUNA_{name.upper()}=" not in text
+    ]
+    assert missing == []

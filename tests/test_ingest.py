@@ -67,7 +67,8 @@ def test_counts_rejects_with_line_numbers_and_keeps_the_good_lines(kenv: Env) ->
 def test_changed_page_becomes_a_revision_and_an_update_not_a_new_alert(kenv: Env, tmp_path) -> None:
     file = tmp_path / "items.jsonl"
     file.write_text(_lines(UXO))
-    slack = {"KIZUNA_SLACK_BACKEND": "file"}
+    # The item is dated 2025: the backfill rule would keep it out of instant channels.
+    slack = {"KIZUNA_SLACK_BACKEND": "file", "KIZUNA_BACKFILL_DAYS": "100000"}
     assert "new 1" in kenv.run("ingest", str(file), extra=slack).stdout
     changed = {**UXO, "summary": UXO["summary"] + " The grant totals 410 million yen."}
     file.write_text(_lines(changed))
