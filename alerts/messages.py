@@ -5,6 +5,7 @@ outlets whose copies arrived after the story was queued."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import tzinfo
 from typing import Any
 
 from sqlmodel import Session, select
@@ -27,8 +28,8 @@ def also_reported_by(session: Session, view: StoryView) -> list[str]:
     return sorted(s for s in sources if s != view.source)
 
 
-def story_email(view: StoryView, to: list[str], mid: str) -> dict[str, Any]:
-    date = view.published_at.date().isoformat() if view.published_at else "date unknown"
+def story_email(view: StoryView, to: list[str], mid: str, tz: tzinfo) -> dict[str, Any]:
+    date = view.local_date(tz)
     commitments = ", ".join(f"¶{h.paragraph}" for h in view.hits)
     prefix = "Updated: " if view.updated else ""
     return {
@@ -50,9 +51,9 @@ def channel_payload(session: Session, row: Claimed, settings: Settings) -> dict[
         view = StoryView.from_json(payload["view"])
         view = replace(view, also_reported_by=also_reported_by(session, view))
         if row.channel == "slack":
-            return {"message": story_message(view), **where}
+            return {"message": story_message(view, settings.tz), **where}
         mid = message_id(row.idempotency_key, settings)
-        return {"message": story_email(view, payload["to"], mid), **where}
+        return {"message": story_email(view, payload["to"], mid, settings.tz), **where}
     subject, text = payload["subject"], payload["text"]
     if row.channel == "slack":
         return {"message": ops_message(subject, text), **where}

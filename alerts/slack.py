@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -41,9 +41,10 @@ def _link(url: str, label: str) -> str:
     return f"<{safe_url}|{escape_mrkdwn(label)}>"
 
 
-def story_message(story: StoryView) -> dict[str, Any]:
-    """One message per new story: commitments, linked title, source, date, evidence, tier."""
-    date = story.published_at.date().isoformat() if story.published_at else "date unknown"
+def story_message(story: StoryView, tz: tzinfo | None = None) -> dict[str, Any]:
+    """One message per new story: commitments, linked title, source, date (in `tz`),
+    evidence, tier."""
+    date = story.local_date(tz)
     commitments = ", ".join(f"¶{h.paragraph} {h.title}" for h in story.hits) or "Japan–Laos news"
     if story.updated:
         commitments = f"Updated · {commitments}"

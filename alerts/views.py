@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 
@@ -28,6 +28,13 @@ class StoryView:
     hits: list[HitView] = field(default_factory=list)
     also_reported_by: list[str] = field(default_factory=list)
     updated: bool = False  # the page changed after an earlier alert
+
+    def local_date(self, tz: tzinfo | None = None) -> str:
+        """The publication day as the reader counts days (UTC when no zone is given)."""
+        if self.published_at is None:
+            return "date unknown"
+        when = self.published_at.astimezone(tz) if tz else self.published_at
+        return when.date().isoformat()
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
