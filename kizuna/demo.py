@@ -17,6 +17,7 @@ from rich.table import Table
 from sqlmodel import col, func, select
 
 from alerts.digest import DEFAULT_TIME, compose, latest_closed_day
+from alerts.email import build_email, message_id
 from alerts.sender import flush
 from config.registry import load_sources
 from config.settings import get_settings, load_settings, mask_url_password
@@ -77,6 +78,19 @@ def run_demo(console: Console) -> None:
     html_path, text_path = demo_dir / "digest.html", demo_dir / "digest.txt"
     html_path.write_text(digest.render_html(), encoding="utf-8")
     text_path.write_text(digest.render_text(), encoding="utf-8")
+    # The digest as the email backend would send it (KIZUNA_EMAIL_BACKEND=file does the same).
+    eml_path = demo_dir / "digest.eml"
+    mail = build_email(
+        {
+            "subject": digest.subject,
+            "text": digest.render_text(),
+            "html": digest.render_html(),
+            "to": settings.digest_recipients or ["analyst@example.org"],
+            "message_id": message_id(f"demo:digest:{next_day}", settings),
+        },
+        settings,
+    )
+    eml_path.write_bytes(mail.as_bytes())
     slack_path = demo_dir / "slack.jsonl"
     slack_path.touch()
 
@@ -120,6 +134,7 @@ def run_demo(console: Console) -> None:
     for label, path in (
         ("Digest (HTML)", html_path),
         ("Digest (text)", text_path),
+        ("Digest (email)", eml_path),
         ("Slack payloads", slack_path),
     ):
         console.print(f"{label}: {_show(path)}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from email import message_from_bytes, policy
 
 from conftest import Env
 from sites import canonicalizer, expected_items, sources
@@ -21,6 +22,10 @@ def test_demo_twice_stores_nothing_twice(kenv: Env) -> None:
     assert not any("Railway" in m["text"] for m in messages)  # a hard negative never alerts
     digest = (demo / "digest.txt").read_text()
     assert "¶18" in digest and "Chao Anouvong Stadium" in digest
+    mail = message_from_bytes((demo / "digest.eml").read_bytes(), policy=policy.default)
+    assert mail["Message-ID"] and mail["Date"] and "Kizuna digest" in mail["Subject"]
+    html = mail.get_body(preferencelist=("html",))
+    assert html is not None and "Chao Anouvong Stadium" in html.get_content()
 
     second = kenv.run("demo")
     assert second.returncode == 0, second.stderr
