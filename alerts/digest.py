@@ -213,7 +213,7 @@ def compose(
         ordered,
         other,
         _updates(session, start, end, tz, route),
-        _health(session, start, tz),
+        _health(session, start, end, tz),
     )
 
 
@@ -261,12 +261,13 @@ def _updates(
     return out
 
 
-def _health(session: Session, start: datetime, tz: ZoneInfo) -> list[HealthLine]:
-    """Sources not working now, and those whose state changed in the window."""
+def _health(session: Session, start: datetime, end: datetime, tz: ZoneInfo) -> list[HealthLine]:
+    """Sources not working now, and those whose state changed in the window (a digest
+    caught up late does not report a change from after its period)."""
     rows = session.exec(select(SourceHealth).order_by(col(SourceHealth.source))).all()
     out = []
     for h in rows:
-        changed = h.status_changed_at is not None and _aware(h.status_changed_at) >= start
+        changed = h.status_changed_at is not None and start <= _aware(h.status_changed_at) < end
         if h.status in ("ok", "new") and not (changed and h.previous_status):
             continue
         status = (

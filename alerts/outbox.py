@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
@@ -104,23 +104,36 @@ def claim(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    stmt = (
-        update(Outbox)
-        .where(col(Outbox.id).in_(pick.scalar_subquery()), due)
-        .values(status="sending", claimed_at=now, claim_token=token)
-        .returning(
-            col(Outbox.id),
-            col(Outbox.channel),
-            col(Outbox.route),
-            col(Outbox.kind),
-            col(Outbox.payload),
-            col(Outbox.attempts),
-            col(Outbox.story_id),
-            col(Outbox.idempotency_key),
-        )
-        .execution_options(synchronize_session=False)
+    returning = (
+        col(Outbox.id),
+        col(Outbox.channel),
+        col(Outbox.route),
+        col(Outbox.kind),
+        col(Outbox.payload),
+        col(Outbox.attempts),
+        col(Outbox.story_id),
+        col(Outbox.idempotency_key),
     )
+    lease = {"status": "sending", "claimed_at": now, "claim_token": token}
+    where: ColumnElement[bool]
     with session_scope(engine) as session:
+        if engine.dialect.name == "postgresql":
+            # Lock the rows first, then lease exactly those: PostgreSQL may run a LIMIT
+            # subquery inside `IN (...)` more than once and lease every due row.
+            ids = list(session.execute(pick).scalars().all())
+            if not ids:
+                return []
+            where = col(Outbox.id).in_(ids)
+        else:
+            # One statement under SQLite's single-writer lock (FOR UPDATE is ignored there).
+            where = and_(col(Outbox.id).in_(pick.scalar_subquery()), due)
+        stmt = (
+            update(Outbox)
+            .where(where)
+            .values(**lease)
+            .returning(*returning)
+            .execution_options(synchronize_session=False)
+        )
         rows = session.execute(stmt).all()
     claimed = [
         Claimed(

@@ -279,11 +279,9 @@ class Route(_Strict):
     commitments: list[str] = Field(default_factory=list, description="keys; empty = all")
     areas: list[str] = Field(default_factory=list, description="commitment areas; empty = all")
     sources: list[str] = Field(default_factory=list, description="source keys; empty = all")
-    time: str = Field(default="07:30", pattern=f"^{_CLOCK}$")
+    time: str = "07:30"
     timezone: str | None = Field(default=None, description="default KIZUNA_TIMEZONE")
-    quiet_hours: str | None = Field(
-        default=None, pattern=f"^{_CLOCK}-{_CLOCK}$", description="HH:MM-HH:MM, local"
-    )
+    quiet_hours: str | None = Field(default=None, description="HH:MM-HH:MM, local")
     to: list[str] = Field(default_factory=list, description="email recipients; default env")
     webhook_env: str | None = Field(default=None, pattern=r"^[A-Z][A-Z0-9_]*$")
     # Instant routes skip stories published longer ago than this (a backfill): digest only.
@@ -295,6 +293,20 @@ class Route(_Strict):
     @classmethod
     def _known_timezone(cls, value: str | None) -> str | None:
         return None if value is None else check_zone(value)
+
+    @field_validator("time")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        if not re.fullmatch(_CLOCK, value):
+            raise ValueError(f"expected a 24-hour time HH:MM, got {value!r}")
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _span(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(f"{_CLOCK}-{_CLOCK}", value):
+            raise ValueError(f"expected HH:MM-HH:MM (24-hour, e.g. 22:00-07:00), got {value!r}")
+        return value
 
     @field_validator("to")
     @classmethod
