@@ -158,7 +158,7 @@ def post_webhook(client: httpx.Client, webhook_url: str, payload: dict[str, Any]
     if response.status_code == 200:
         return
     status = response.status_code
-    body = response.text[:200].replace(webhook_url, "<webhook>")
+    body = redact(response.text, webhook_url)[:200]
     raise DeliveryError(
         f"Slack webhook answered {status}: {body}",
         retry_after=_seconds(response.headers.get("Retry-After")),
@@ -166,6 +166,16 @@ def post_webhook(client: httpx.Client, webhook_url: str, payload: dict[str, Any]
         # sending the same thing again cannot succeed.
         permanent=400 <= status < 500 and status not in (408, 425, 429),
     )
+
+
+def redact(text: str, webhook_url: str) -> str:
+    """`text` without the webhook URL or any part of its path (an error page that echoes
+    "POST /services/T…/B…/token" must not put the token into logs or the database)."""
+    path = httpx.URL(webhook_url).path
+    secrets = [webhook_url, path, *(p for p in path.split("/") if len(p) >= 6)]
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "<webhook>")
+    return text
 
 
 def _seconds(value: str | None) -> float | None:
