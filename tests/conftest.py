@@ -10,9 +10,14 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+if TYPE_CHECKING:
+    from alerting import Receiver
 
 REPO = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("KIZUNA_TEST_DATABASE_URL")
@@ -100,6 +105,28 @@ def kenv(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> 
     get_settings.cache_clear()
     yield Env(work, values)
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def engine(kenv: Env) -> Iterator[Engine]:
+    """The test's database, migrated, for in-process code (kenv's settings)."""
+    from config.settings import get_settings
+    from storage.db import make_engine
+    from storage.migrate import upgrade
+
+    eng = make_engine(get_settings().database_url)
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A Slack-style webhook receiver on 127.0.0.1 (tests/alerting.py)."""
+    from alerting import webhook_receiver
+
+    with webhook_receiver() as state:
+        yield state
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ from kizuna.fixture_server import DEMO_SITES
 from storage.db import make_engine
 from storage.models import Outbox, Story
 
-from alerting import WEBHOOK_PATH, Receiver, free_port, smtp_server, wait_for, webhook_receiver
+from alerting import WEBHOOK_PATH, Receiver, free_port, smtp_server, wait_for
 from conftest import REPO, Env, mirrors_for
 
 TOKEN = "SECRETTOKEN123"
@@ -252,12 +252,6 @@ def post_for(receiver: Receiver, url: str) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- fixtures
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with webhook_receiver() as state:
-        yield state
 
 
 def slack_vars(webhook_url: str) -> dict[str, str]:

@@ -26,8 +26,7 @@ from alerts.sender import flush
 from config.registry import load_routes
 from config.settings import Settings, get_settings
 from kizuna.ingest import Ingestor
-from storage.db import make_engine, session_scope
-from storage.migrate import upgrade
+from storage.db import session_scope
 from storage.models import Outbox, utcnow
 
 from alerting import Receiver, webhook_receiver
@@ -83,20 +82,6 @@ def set_env(kenv: Env, monkeypatch: pytest.MonkeyPatch, **values: str) -> Settin
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     return get_settings()
-
-
-@pytest.fixture
-def engine(kenv: Env) -> Iterator[Engine]:
-    eng = make_engine(get_settings().database_url)
-    upgrade(eng)
-    yield eng
-    eng.dispose()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with webhook_receiver() as state:
-        yield state
 
 
 @pytest.fixture

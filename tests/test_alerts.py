@@ -5,7 +5,6 @@ sends each story once, keeps failures queued and honours Retry-After."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,11 +19,9 @@ from alerts.slack import FALLBACK_LIMIT, HEADER_LIMIT, MAX_BLOCKS, SECTION_LIMIT
 from alerts.views import HitView, StoryView
 from config.settings import Settings, get_settings
 from kizuna.ingest import Ingestor
-from storage.db import make_engine
-from storage.migrate import upgrade
 from storage.models import Outbox
 
-from alerting import Receiver, webhook_receiver
+from alerting import Receiver
 from conftest import Env
 
 EVIL_TITLE = 'Japan & Laos <script>alert("x")</script> deal > expectations <!channel>'
@@ -128,14 +125,6 @@ def next_digest_day(tz: ZoneInfo) -> date:
     return latest_closed_day(datetime.now(UTC), DEFAULT_TIME, tz) + timedelta(days=1)
 
 
-@pytest.fixture
-def engine(kenv: Env) -> Iterator[Engine]:
-    eng = make_engine(get_settings().database_url)
-    upgrade(eng)
-    yield eng
-    eng.dispose()
-
-
 def test_digest_escapes_html_but_not_text(kenv: Env, engine: Engine) -> None:
     settings = get_settings()
     ingestor = Ingestor(engine, settings)
@@ -164,12 +153,6 @@ def test_digest_escapes_html_but_not_text(kenv: Env, engine: Engine) -> None:
 
 
 # ---------------------------------------------------------------- delivery
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with webhook_receiver() as state:
-        yield state
 
 
 @pytest.fixture

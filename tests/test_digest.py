@@ -11,7 +11,6 @@ ingest real items and then move that moment into the day they want, on SQLite an
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,9 +26,8 @@ from alerts.sender import flush
 from config.registry import Route
 from config.settings import Settings, load_settings
 from kizuna.ingest import Ingestor
-from storage.db import make_engine, session_scope
+from storage.db import session_scope
 from storage.health import RunReport, record_run
-from storage.migrate import upgrade
 from storage.models import Outbox, SourceHealth, Story, utcnow
 
 from conftest import Env
@@ -113,14 +111,6 @@ def digest_route(key: str = "desk", **fields: Any) -> Route:
 def settings(kenv: Env) -> Settings:
     # Digests as .eml files: the route is on without an SMTP server.
     return load_settings(email_backend="file")
-
-
-@pytest.fixture
-def engine(kenv: Env) -> Iterator[Engine]:
-    eng = make_engine(load_settings().database_url)
-    upgrade(eng)
-    yield eng
-    eng.dispose()
 
 
 class Newsroom:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import struct
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +16,6 @@ from sqlalchemy.engine import Engine
 
 from config.settings import get_settings
 from kizuna.ingest import Ingestor
-from storage.db import make_engine
-from storage.migrate import upgrade
 
 from conftest import Env
 
@@ -51,14 +48,6 @@ STUDENTS = {
     "life in Japan and Laos.",
     "source": "laotian-times",
 }
-
-
-@pytest.fixture
-def engine(kenv: Env) -> Iterator[Engine]:
-    eng = make_engine(get_settings().database_url)
-    upgrade(eng)
-    yield eng
-    eng.dispose()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ no output shows; and written as a parseable multipart .eml with KIZUNA_EMAIL_BAC
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -22,8 +21,7 @@ from sqlmodel import Session, col, select
 
 from config.settings import get_settings
 from kizuna.ingest import Ingestor
-from storage.db import make_engine, session_scope
-from storage.migrate import upgrade
+from storage.db import session_scope
 from storage.models import Outbox, Story
 
 from alerting import smtp_server
@@ -41,14 +39,6 @@ STADIUM = {
     "funded by Japan. Officials of Japan and Laos attended the ceremony.",
     "source": "vientiane-times",
 }
-
-
-@pytest.fixture
-def engine(kenv: Env) -> Iterator[Engine]:
-    eng = make_engine(get_settings().database_url)
-    upgrade(eng)
-    yield eng
-    eng.dispose()
 
 
 @pytest.fixture
