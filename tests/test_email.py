@@ -6,6 +6,7 @@ no output shows; and written as a parseable multipart .eml with KIZUNA_EMAIL_BAC
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import timedelta
 from email import message_from_bytes, policy
@@ -198,3 +199,30 @@ def test_the_file_backend_writes_a_multipart_eml(
     assert "&lt;img src=x onerror=alert(1)&gt;" in text["html"]
     assert XSS_TAG not in text["html"]
     assert [r.status for r in digest_rows(engine)] == ["sent"]
+
+
+def test_an_instant_email_route_mails_each_new_story_once(kenv: Env, tmp_path: Path) -> None:
+    """A desk that wants email, not Slack: one message per new story, escaped in HTML,
+    with the commitment and its evidence; importing it again mails nothing."""
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "alerts.yaml").write_text(
+        f"routes:\n  - key: desk-mail\n    channel: email\n    kind: instant\n    to: [{DESK}]\n",
+        encoding="utf-8",
+    )
+    items = tmp_path / "items.jsonl"
+    items.write_text(json.dumps(STADIUM) + "\n", encoding="utf-8")
+    with smtp_server() as server:
+        env = {**server.env(), "KIZUNA_CONFIG_DIR": str(config)}
+        for _ in range(2):
+            assert kenv.run("ingest", str(items), extra=env).returncode == 0
+            flushed = kenv.run("alerts", "flush", extra=env)
+            assert flushed.returncode == 0, flushed.stderr
+        assert len(server.mails) == 1
+        mail = server.mails[0]
+    assert mail.recipients == [DESK]
+    assert "¶18" in mail.subject and "Chao Anouvong Stadium" in mail.subject
+    html, text = mail.part("html"), mail.part("plain")
+    assert XSS_TAG not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert XSS_TAG in text and "Chao Anouvong Stadium in Vientiane reopened" in text
+    assert mail.message["Message-ID"] == "<desk-mail.story.1@example.org>"
