@@ -689,6 +689,27 @@ def alerts_retry(
 
 @app.command()
 @handled
+def health(
+    max_age: Annotated[
+        float, typer.Option(help="Seconds after which the service's heartbeat is stale.")
+    ] = 90,
+) -> None:
+    """Exit 0 when `kizuna run` is alive (fresh heartbeat), 1 otherwise (the container's
+    HEALTHCHECK)."""
+    from kizuna.context import open_app
+    from storage.db import session_scope
+    from storage.heartbeat import check
+
+    ctx = open_app()
+    with session_scope(ctx.engine) as session:
+        verdict = check(session, stale_after=max_age)
+    if not verdict.healthy:
+        raise UserError(verdict.line)
+    out.print(verdict.line, markup=False)
+
+
+@app.command()
+@handled
 def run() -> None:
     """Start the scheduler service (crawls on their schedules, alert delivery)."""
     from kizuna.context import open_app

@@ -21,6 +21,7 @@ from alerts.digests import queue_digests
 from alerts.sender import flush
 from config.registry import Source, load_routes, load_sources
 from config.settings import Settings
+from storage import heartbeat
 from storage.db import make_engine
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ def crawl_in_child(source_key: str) -> int:
     return done.returncode
 
 
-def build_scheduler(settings: Settings, sources: list[Source]) -> BlockingScheduler:
+def build_scheduler(settings: Settings, sources: list[Source], instance: str) -> BlockingScheduler:
     scheduler = BlockingScheduler(
         timezone=settings.tz,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 15 * 60},
@@ -69,6 +70,15 @@ def build_scheduler(settings: Settings, sources: list[Source]) -> BlockingSchedu
         next_run_time=datetime.now(settings.tz),
     )
     scheduler.add_job(
+        heartbeat.beat,
+        IntervalTrigger(seconds=heartbeat.HEARTBEAT_SECONDS),
+        args=[engine, instance],
+        id="service:heartbeat",
+        replace_existing=True,
+        misfire_grace_time=heartbeat.HEARTBEAT_SECONDS,
+        next_run_time=datetime.now(settings.tz),
+    )
+    scheduler.add_job(
         flush,
         IntervalTrigger(minutes=1),
         args=[engine, settings, routes],
@@ -80,7 +90,8 @@ def build_scheduler(settings: Settings, sources: list[Source]) -> BlockingSchedu
 
 
 def serve(settings: Settings, console: Console) -> None:
-    scheduler = build_scheduler(settings, load_sources(settings.config_dir))
+    instance = heartbeat.instance_name()
+    scheduler = build_scheduler(settings, load_sources(settings.config_dir), instance)
 
     received: list[int] = []
 
@@ -100,3 +111,4 @@ def serve(settings: Settings, console: Console) -> None:
     if not received:
         scheduler.start()
     console.print(f"received signal {received[0] if received else '?'}; stopping")
+    heartbeat.stop(make_engine(settings.database_url), instance)

@@ -208,3 +208,14 @@ class SourceHealth(SQLModel, table=True):
     )
     previous_status: str | None = None
     status_changed_at: datetime | None = None
+
+
+class ServiceHeartbeat(SQLModel, table=True):
+    """A running `kizuna run`: when it last proved it was alive (`kizuna health` reads it)."""
+
+    __tablename__ = "service_heartbeat"
+
+    instance: str = Field(primary_key=True)  # host:pid
+    role: str = "scheduler"
+    started_at: datetime = Field(default_factory=utcnow)
+    beat_at: datetime = Field(default_factory=utcnow)
