@@ -231,7 +231,14 @@ def _crawl_and_report(
     out.print(table)
     if record:
         out.print(f"Responses recorded in {record}")
-    failed = [o.source for o in outcomes if o.status != "ok"]
+    busy = [o for o in outcomes if o.status == "busy"]
+    for o in busy:
+        out.print(f"{o.source}: {o.error}", markup=False)
+    if busy and len(busy) == len(outcomes):
+        raise UserError(
+            f"{', '.join(o.source for o in busy)}: already being crawled; nothing was done"
+        )
+    failed = [o.source for o in outcomes if o.status not in ("ok", "busy")]
     if failed:
         raise UserError(f"crawl failed for {', '.join(failed)} (see the error column)")
     unwell = [f"{o.source} ({o.health})" for o in outcomes if o.health in ("blocked", "broken")]

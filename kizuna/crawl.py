@@ -25,6 +25,7 @@ from kizuna.ingest import Ingestor
 from kizuna.oneline import describe, first_line
 from spiders.settings import scrapy_settings, source_settings
 from spiders.source import SourceSpider
+from storage.crawl_locks import Busy, acquire, holder_name, release
 from storage.db import session_scope
 from storage.health import record_run, report_from_stats
 from storage.models import Article, CrawlRun, utcnow
@@ -85,6 +86,72 @@ def crawl(
     log_level: str = "ERROR",
     record: Path | None = None,
     replay: Path | None = None,
+) -> list[CrawlOutcome]:
+    """Crawl `sources` in one Scrapy process. A source another crawl holds (a scheduled one
+    while you run `kizuna crawl`, or the reverse) is not crawled: its outcome is 'busy'."""
+    holder = holder_name()
+    busy: dict[str, Busy] = {}
+    for source in sources:
+        held = acquire(engine, source.key, trigger, holder)
+        if held is not None:
+            busy[source.key] = held
+    free = [s for s in sources if s.key not in busy]
+    try:
+        done = (
+            _crawl(
+                free,
+                settings,
+                engine,
+                trigger=trigger,
+                since=since,
+                progress=progress,
+                log_level=log_level,
+                record=record,
+                replay=replay,
+            )
+            if free
+            else []
+        )
+    finally:
+        release(engine, [s.key for s in free], holder)
+    by_key = {o.source: o for o in done + _record_busy(engine, busy, trigger)}
+    return [by_key[s.key] for s in sources]
+
+
+def _record_busy(engine: Engine, busy: dict[str, Busy], trigger: str) -> list[CrawlOutcome]:
+    """A crawl_run row for each source left alone, so its history says why."""
+    outcomes = []
+    with session_scope(engine) as session:
+        for key, held in busy.items():
+            now = utcnow()
+            run = CrawlRun(
+                source=key,
+                trigger=trigger,
+                started_at=now,
+                finished_at=now,
+                status="busy",
+                error=held.line(),
+            )
+            session.add(run)
+            session.flush()
+            assert run.id is not None
+            outcomes.append(
+                CrawlOutcome(source=key, run_id=run.id, status="busy", error=held.line())
+            )
+    return outcomes
+
+
+def _crawl(
+    sources: list[Source],
+    settings: Settings,
+    engine: Engine,
+    *,
+    trigger: str,
+    since: date | None,
+    progress: ProgressFn | None,
+    log_level: str,
+    record: Path | None,
+    replay: Path | None,
 ) -> list[CrawlOutcome]:
     ingestor = Ingestor(engine, settings)
     outcomes: list[CrawlOutcome] = []

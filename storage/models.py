@@ -150,7 +150,7 @@ class Outbox(SQLModel, table=True):
     story_id: int | None = Field(default=None, foreign_key="story.id")
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     idempotency_key: str = Field(unique=True)
-    status: str = "pending"  # pending | sending | sent | failed
+    status: str = "pending"  # pending | sending | sent | failed | skipped (empty digest)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow)
     claimed_at: datetime | None = None
@@ -170,7 +170,7 @@ class CrawlRun(SQLModel, table=True):
     trigger: str  # scheduled | manual | demo
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
-    status: str = "running"  # running | ok | failed
+    status: str = "running"  # running | ok | failed | busy (another crawl held the source)
     pages: int = 0
     items: int = 0
     new: int = 0
@@ -219,3 +219,16 @@ class ServiceHeartbeat(SQLModel, table=True):
     role: str = "scheduler"
     started_at: datetime = Field(default_factory=utcnow)
     beat_at: datetime = Field(default_factory=utcnow)
+
+
+class CrawlLock(SQLModel, table=True):
+    """Who is crawling a source now. A scheduled and an on-demand crawl of one source never
+    run at once; a lock whose holder died is taken over (storage/crawl_locks.py)."""
+
+    __tablename__ = "crawl_lock"
+
+    source: str = Field(primary_key=True)
+    holder: str  # host:pid
+    trigger: str
+    acquired_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime

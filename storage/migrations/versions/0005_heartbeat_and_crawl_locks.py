@@ -1,4 +1,5 @@
-"""service heartbeat: when each running `kizuna run` last proved it was alive
+"""service heartbeat (when each running `kizuna run` last proved it was alive) and crawl
+locks (who is crawling a source now)
 
 Revision ID: 0005
 Revises: 0004
@@ -25,7 +26,17 @@ def upgrade() -> None:
         sa.Column("beat_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("instance", name=op.f("pk_service_heartbeat")),
     )
+    op.create_table(
+        "crawl_lock",
+        sa.Column("source", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("holder", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("trigger", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("acquired_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("source", name=op.f("pk_crawl_lock")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("crawl_lock")
     op.drop_table("service_heartbeat")
