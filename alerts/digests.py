@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from alerts.digest import Digest, compose, latest_closed_day
+from alerts.digest import DEFAULT_TIME, Digest, compose, latest_closed_day
 from alerts.email import message_id
 from alerts.outbox import enqueue
 from alerts.routing import active_routes, recipients, route_zone
@@ -56,8 +57,21 @@ def due_days(last: date | None, latest: date) -> list[date]:
     return [first + timedelta(days=i) for i in range((latest - first).days + 1)]
 
 
-def compose_for(session: Session, route: Route, day: date, settings: Settings) -> Digest:
-    return compose(session, day, route_zone(route, settings), route=route, at=route_time(route))
+def clock(route: Route | None, settings: Settings) -> tuple[time, ZoneInfo]:
+    """When and in which zone a route's digest goes out (07:30, KIZUNA_TIMEZONE without one)."""
+    if route is None:
+        return DEFAULT_TIME, settings.tz
+    return route_time(route), route_zone(route, settings)
+
+
+def upcoming_day(route: Route | None, settings: Settings, now: datetime | None = None) -> date:
+    """The digest that will hold what arrives now: the day after the latest closed one."""
+    return latest_closed_day(now or utcnow(), *clock(route, settings)) + timedelta(days=1)
+
+
+def compose_for(session: Session, route: Route | None, day: date, settings: Settings) -> Digest:
+    at, tz = clock(route, settings)
+    return compose(session, day, tz, route=route, at=at)
 
 
 def queue_digests(
@@ -72,7 +86,7 @@ def queue_digests(
     now = now or utcnow()
     done: list[QueuedDigest] = []
     for route in digest_routes(routes, settings):
-        latest = latest_closed_day(now, route_time(route), route_zone(route, settings))
+        latest = latest_closed_day(now, *clock(route, settings))
         with session_scope(engine) as session:
             days = [day] if day else due_days(last_day(session, route), latest)
         for d in days:
@@ -109,11 +123,8 @@ def _queue_one(engine: Engine, settings: Settings, route: Route, day: date) -> Q
             idempotency_key=key,
             payload=payload if not skip else {"skipped": "nothing new"},
             digest_day=day,
+            status="skipped" if skip else "pending",  # skipped: handled, never sent
         )
-        if added and skip:  # remembered as handled, never sent
-            row = session.exec(select(Outbox).where(Outbox.idempotency_key == key)).one()
-            row.status = "skipped"
-            session.add(row)
     if not added:
         return QueuedDigest(route.key, day, "already queued")
     return QueuedDigest(route.key, day, "empty, not sent" if skip else "queued", digest.subject)

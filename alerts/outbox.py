@@ -36,6 +36,7 @@ def enqueue(
     story_id: int | None = None,
     digest_day: date | None = None,
     not_before: datetime | None = None,
+    status: str = "pending",
 ) -> bool:
     """Insert the delivery unless its key exists; True when a row was added."""
     dialect = session.get_bind().dialect.name
@@ -51,7 +52,7 @@ def enqueue(
             payload=payload,
             story_id=story_id,
             digest_day=digest_day,
-            status="pending",
+            status=status,
             attempts=0,
             next_attempt_at=max(now, not_before) if not_before else now,
             created_at=now,

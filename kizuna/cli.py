@@ -9,7 +9,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -379,13 +379,10 @@ def digest(
     --send catches up every day missed since the last digest; running it again sends
     nothing twice.
     """
-    from alerts.digest import compose, latest_closed_day
-    from alerts.digests import compose_for, route_time
-    from alerts.routing import route_zone
+    from alerts.digests import compose_for, upcoming_day
     from config.registry import load_routes
     from kizuna.context import open_app
     from storage.db import session_scope
-    from storage.models import utcnow
 
     ctx = open_app()
     the_day = _parse_day(day, "--date")
@@ -399,15 +396,9 @@ def digest(
         _send_digests(ctx, digests, the_day)
         return
     chosen = digests[0] if digests else None
+    the_day = the_day or upcoming_day(chosen, ctx.settings)
     with session_scope(ctx.engine) as session:
-        if chosen is None:
-            tz = ctx.settings.tz
-            the_day = the_day or latest_closed_day(utcnow(), time(7, 30), tz) + timedelta(1)
-            d = compose(session, the_day, tz)
-        else:
-            zone, at = route_zone(chosen, ctx.settings), route_time(chosen)
-            the_day = the_day or latest_closed_day(utcnow(), at, zone) + timedelta(1)
-            d = compose_for(session, chosen, the_day, ctx.settings)
+        d = compose_for(session, chosen, the_day, ctx.settings)
     if preview is None:
         out.print(d.render_text(), markup=False)
         return

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import os
 from contextlib import ExitStack
-from datetime import timedelta
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 from sqlmodel import col, func, select
 
-from alerts.digest import DEFAULT_TIME, compose, latest_closed_day
+from alerts.digests import compose_for, upcoming_day
 from alerts.email import build_email, message_id
 from alerts.sender import flush
 from config.registry import load_sources
@@ -25,7 +24,7 @@ from kizuna.crawl import crawl
 from kizuna.fixture_server import FixtureServer, FixtureSite, demo_site_dirs
 from storage.db import check_connection, make_engine, session_scope
 from storage.migrate import upgrade
-from storage.models import Article, Match, Outbox, utcnow
+from storage.models import Article, Match, Outbox
 
 
 def run_demo(console: Console) -> None:
@@ -64,9 +63,9 @@ def run_demo(console: Console) -> None:
 
     report = flush(engine, settings, file_dir=demo_dir, kinds=("instant", "update"))
     # The digest that will go out next: everything since the last digest time (07:30).
-    next_day = latest_closed_day(utcnow(), DEFAULT_TIME, settings.tz) + timedelta(days=1)
+    next_day = upcoming_day(None, settings)
     with session_scope(engine) as session:
-        digest = compose(session, next_day, settings.tz)
+        digest = compose_for(session, None, next_day, settings)
         stored = session.exec(select(func.count(col(Article.id)))).one()
         relevant = session.exec(
             select(func.count(col(Article.id))).where(col(Article.relevant).is_(True))

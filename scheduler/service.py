@@ -16,6 +16,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from rich.console import Console
+from sqlalchemy.engine import Engine
 
 from alerts.digests import queue_digests
 from alerts.sender import flush
@@ -40,7 +41,9 @@ def crawl_in_child(source_key: str) -> int:
     return done.returncode
 
 
-def build_scheduler(settings: Settings, sources: list[Source], instance: str) -> BlockingScheduler:
+def build_scheduler(
+    settings: Settings, engine: Engine, sources: list[Source], instance: str
+) -> BlockingScheduler:
     scheduler = BlockingScheduler(
         timezone=settings.tz,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 15 * 60},
@@ -56,7 +59,6 @@ def build_scheduler(settings: Settings, sources: list[Source], instance: str) ->
             replace_existing=True,
             jitter=60,
         )
-    engine = make_engine(settings.database_url)
     routes = load_routes(settings.config_dir)
     # Every minute, queue each digest whose day has closed (catch-up from the database,
     # so a digest missed while the service was down goes out at start-up).
@@ -91,7 +93,8 @@ def build_scheduler(settings: Settings, sources: list[Source], instance: str) ->
 
 def serve(settings: Settings, console: Console) -> None:
     instance = heartbeat.instance_name()
-    scheduler = build_scheduler(settings, load_sources(settings.config_dir), instance)
+    engine = make_engine(settings.database_url)
+    scheduler = build_scheduler(settings, engine, load_sources(settings.config_dir), instance)
 
     received: list[int] = []
 
@@ -111,4 +114,4 @@ def serve(settings: Settings, console: Console) -> None:
     if not received:
         scheduler.start()
     console.print(f"received signal {received[0] if received else '?'}; stopping")
-    heartbeat.stop(make_engine(settings.database_url), instance)
+    heartbeat.stop(engine, instance)

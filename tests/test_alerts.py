@@ -5,15 +5,15 @@ sends each story once, keeps failures queued and honours Retry-After."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from alerts.digest import DEFAULT_TIME, compose, latest_closed_day
+from alerts.digest import compose
+from alerts.digests import upcoming_day
 from alerts.sender import flush
 from alerts.slack import FALLBACK_LIMIT, HEADER_LIMIT, MAX_BLOCKS, SECTION_LIMIT, story_message
 from alerts.views import HitView, StoryView
@@ -120,18 +120,13 @@ def test_story_message_fallback_text_is_escaped() -> None:
 # ---------------------------------------------------------------- digest
 
 
-def next_digest_day(tz: ZoneInfo) -> date:
-    """The digest that will hold what is ingested now."""
-    return latest_closed_day(datetime.now(UTC), DEFAULT_TIME, tz) + timedelta(days=1)
-
-
 def test_digest_escapes_html_but_not_text(kenv: Env, engine: Engine) -> None:
     settings = get_settings()
     ingestor = Ingestor(engine, settings)
     assert ingestor.ingest(dict(XSS_ITEM)).status == "new"
     assert ingestor.ingest(dict(RAILWAY_ITEM)).status == "new"
 
-    day = next_digest_day(settings.tz)
+    day = upcoming_day(None, settings)
     with Session(engine) as session:
         digest = compose(session, day, settings.tz)
     html, text = digest.render_html(), digest.render_text()
