@@ -9,6 +9,7 @@ is marked failed and raised on the ops routes.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -53,8 +54,10 @@ def flush(
     file_dir: Path | None = None,
     max_rows: int | None = None,
     kinds: tuple[str, ...] | None = None,
+    stopping: Callable[[], bool] | None = None,
 ) -> FlushReport:
-    """Send every due row (of `kinds`, at most `max_rows`); each is tried at most once."""
+    """Send every due row (of `kinds`, at most `max_rows`); each is tried at most once.
+    When `stopping()` turns true (the service is shutting down), no further row is claimed."""
     routes = routes if routes is not None else load_routes(settings.config_dir)
     by_key = {r.key: r for r in routes}
     file_dir = file_dir or settings.var_dir / "outbox"
@@ -67,6 +70,8 @@ def flush(
     tried: set[int] = set()
     try:
         while max_rows is None or len(tried) < max_rows:
+            if stopping is not None and stopping():
+                break
             batch = claim(engine, lease_seconds=settings.alert_lease_seconds, kinds=kinds)
             if not batch:
                 break

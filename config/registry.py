@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date as Date
+from datetime import timedelta
 from pathlib import Path
 from string import Formatter
 from typing import Any, Literal, TypeVar, get_args
@@ -177,6 +178,9 @@ class Source(_Strict):
     def _cron(cls, value: str) -> str:
         from apscheduler.triggers.cron import CronTrigger
 
+        if value.startswith("every"):
+            every_interval(value)
+            return value
         try:
             CronTrigger.from_crontab(value)
         except ValueError as exc:
@@ -260,6 +264,16 @@ class CommitmentsFile(_Strict):
 
 
 _CLOCK = r"([01]\d|2[0-3]):[0-5]\d"
+_EVERY = re.compile(r"every\s+(\d+)\s*(s|m|h)")
+
+
+def every_interval(value: str) -> timedelta:
+    """A schedule written `every 30m` (s, m or h) instead of a crontab."""
+    found = _EVERY.fullmatch(value.strip())
+    if not found or int(found[1]) == 0:
+        raise ValueError(f"bad schedule {value!r}: expected a crontab or `every N` s, m or h")
+    unit = {"s": "seconds", "m": "minutes", "h": "hours"}[found[2]]
+    return timedelta(**{unit: int(found[1])})
 
 
 class Route(_Strict):
@@ -297,7 +311,7 @@ class Route(_Strict):
     @field_validator("time")
     @classmethod
     def _clock(cls, value: str) -> str:
-        if not re.fullmatch(_CLOCK, value):
+        if not re.fullmatch(f"{_CLOCK}(:[0-5]\\d)?", value):
             raise ValueError(f"expected a 24-hour time HH:MM, got {value!r}")
         return value
 

@@ -58,6 +58,20 @@ class Settings(BaseSettings):
     # Slack allows about one message a second per webhook.
     slack_min_interval: float = Field(default=1.1, ge=0)
 
+    # The service (`kizuna run`). Each crawl is a child process stopped after
+    # crawl_time_limit seconds or when its resident memory passes crawl_memory_mb. A
+    # scheduled crawl starts up to crawl_jitter seconds after its time. At SIGTERM, running
+    # crawls get shutdown_grace seconds to finish before they are stopped. A standby
+    # `kizuna run` tries to become the leader every leader_poll seconds.
+    crawl_time_limit: float = Field(default=45 * 60, gt=0)
+    crawl_memory_mb: int = Field(default=1024, ge=16)
+    crawl_jitter: float = Field(default=120, ge=0)
+    shutdown_grace: float = Field(default=20, ge=0)
+    leader_poll: float = Field(default=15, gt=0)
+    # Scrapyd nodes to run scheduled crawls on, comma-separated
+    # (http://user:password@host:6800); empty: crawls run as local child processes.
+    scrapyd_urls: str | None = Field(default=None, description="comma-separated node URLs")
+
     user_agent_contact: str = "https://github.com/kizuna-monitor/kizuna"
     # Host mirrors: "https://kpl.gov.la=http://127.0.0.1:8001,..." (tests, demo, staging caches).
     mirrors: str | None = None
@@ -117,6 +131,10 @@ class Settings(BaseSettings):
         return _addresses(self.digest_to)
 
     @property
+    def scrapyd_nodes(self) -> list[str]:
+        return [u.strip().rstrip("/") for u in (self.scrapyd_urls or "").split(",") if u.strip()]
+
+    @property
     def ops_recipients(self) -> list[str]:
         return _addresses(self.ops_email_to)
 
@@ -142,6 +160,8 @@ class Settings(BaseSettings):
                 value = "****** (set)" if value else None
             elif name == "database_url":
                 value = mask_url_password(value)
+            elif name == "scrapyd_urls" and value:
+                value = ",".join(mask_url_password(u) for u in self.scrapyd_nodes)
             elif isinstance(value, Path):
                 value = str(value)
             view[f"KIZUNA_{name.upper()}"] = value

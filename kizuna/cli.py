@@ -238,6 +238,9 @@ def _crawl_and_report(
         raise UserError(
             f"{', '.join(o.source for o in busy)}: already being crawled; nothing was done"
         )
+    stopped = [o.source for o in outcomes if o.status == "stopped"]
+    if stopped:
+        raise UserError(f"{', '.join(stopped)}: stopped by a signal before the crawl finished")
     failed = [o.source for o in outcomes if o.status not in ("ok", "busy")]
     if failed:
         raise UserError(f"crawl failed for {', '.join(failed)} (see the error column)")
@@ -709,12 +712,15 @@ def health(
 @app.command()
 @handled
 def run() -> None:
-    """Start the scheduler service (crawls on their schedules, alert delivery)."""
+    """Start the scheduler service: crawls on their schedules, digests at their times, alert
+    delivery. A second `kizuna run` on the same database waits as a standby."""
     from kizuna.context import open_app
     from scheduler.service import serve
 
     ctx = open_app()
-    serve(ctx.settings, out)
+    code = serve(ctx.settings, ctx.engine, out)
+    if code:
+        raise typer.Exit(code)
 
 
 # ---------------------------------------------------------------- entry point

@@ -9,14 +9,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler, CrawlerProcess
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from alerts.ops import health_changed
 from config.registry import Route, Source, load_routes
@@ -25,7 +25,7 @@ from kizuna.ingest import Ingestor
 from kizuna.oneline import describe, first_line
 from spiders.settings import scrapy_settings, source_settings
 from spiders.source import SourceSpider
-from storage.crawl_locks import Busy, acquire, holder_name, release
+from storage.crawl_locks import Busy, acquire, close_abandoned, holder_name, release
 from storage.db import session_scope
 from storage.health import record_run, report_from_stats
 from storage.models import Article, CrawlRun, utcnow
@@ -90,12 +90,18 @@ def crawl(
     """Crawl `sources` in one Scrapy process. A source another crawl holds (a scheduled one
     while you run `kizuna crawl`, or the reverse) is not crawled: its outcome is 'busy'."""
     holder = holder_name()
+    # The lock outlives the service's hard limit on a crawl: it expires only when its
+    # holder died without releasing it (and on the holder's own host, sooner).
+    ttl = timedelta(seconds=settings.crawl_time_limit) + timedelta(minutes=5)
     busy: dict[str, Busy] = {}
     for source in sources:
-        held = acquire(engine, source.key, trigger, holder)
+        held = acquire(engine, source.key, trigger, holder, ttl)
         if held is not None:
             busy[source.key] = held
     free = [s for s in sources if s.key not in busy]
+    closed = close_abandoned(engine)  # runs whose crawl died before it could close them
+    if closed:
+        log.warning("closed %d crawl run(s) whose process had died", closed)
     try:
         done = (
             _crawl(
@@ -157,7 +163,7 @@ def _crawl(
     outcomes: list[CrawlOutcome] = []
     with session_scope(engine) as session:
         for source in sources:
-            run = CrawlRun(source=source.key, trigger=trigger)
+            run = CrawlRun(source=source.key, trigger=trigger, holder=holder_name())
             session.add(run)
             session.flush()
             assert run.id is not None
@@ -261,6 +267,9 @@ def _finish(
     outcome.alerts = stats.get("kizuna/alerts", 0)
     outcome.errors = stats.get("log_count/ERROR", 0)
     reason = stats.get("finish_reason")
+    if reason == "shutdown":  # SIGTERM/SIGINT (the service stopping): not the source's fault
+        _stopped(engine, outcome)
+        return
     if outcome.error is None and reason != "finished":
         outcome.error = f"crawl ended early: {reason or 'did not start'}"
     blocked = stats.get("kizuna/blocked", 0)
@@ -276,14 +285,7 @@ def _finish(
         outcome.error = f"no page could be fetched ({causes})"
     outcome.status = "ok" if outcome.error is None else "failed"
     with session_scope(engine) as session:
-        run = session.get(CrawlRun, outcome.run_id)
-        assert run is not None
-        run.finished_at = utcnow()
-        run.status = outcome.status
-        run.pages, run.items, run.new = outcome.pages, outcome.items, outcome.new
-        run.duplicates, run.updated = outcome.duplicates, outcome.updated
-        run.rejected, run.error, run.stats = outcome.rejected, outcome.error, outcome.stats
-        session.add(run)
+        _close_run(session, outcome)
         report = report_from_stats(
             source.key,
             source.cadence_hours,
@@ -305,3 +307,22 @@ def _finish(
                 reason=outcome.reason,
                 when=health.status_changed_at,
             )
+
+
+def _stopped(engine: Engine, outcome: CrawlOutcome) -> None:
+    """A crawl stopped by a signal: its run says so; the source's health is not judged."""
+    outcome.status = "stopped"
+    outcome.error = outcome.error or "stopped by a signal before it finished"
+    with session_scope(engine) as session:
+        _close_run(session, outcome)
+
+
+def _close_run(session: Session, outcome: CrawlOutcome) -> None:
+    run = session.get(CrawlRun, outcome.run_id)
+    assert run is not None
+    run.finished_at = utcnow()
+    run.status = outcome.status
+    run.pages, run.items, run.new = outcome.pages, outcome.items, outcome.new
+    run.duplicates, run.updated = outcome.duplicates, outcome.updated
+    run.rejected, run.error, run.stats = outcome.rejected, outcome.error, outcome.stats
+    session.add(run)

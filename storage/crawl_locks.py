@@ -10,13 +10,13 @@ import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_
+from sqlalchemy import or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlmodel import col, delete
+from sqlmodel import col, delete, select
 
 from storage.db import session_scope
-from storage.models import CrawlLock, utcnow
+from storage.models import CrawlLock, CrawlRun, utcnow
 
 # Longer than the service's hard limit on one crawl (45 min): a lock outlives its crawl
 # only when the holder died, and then at most this long (less on the holder's own host).
@@ -24,7 +24,12 @@ LOCK_TTL = timedelta(minutes=50)
 
 
 def holder_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return host_holder(os.getpid())
+
+
+def host_holder(pid: int) -> str:
+    """How a process of this host is named as a holder (and in crawl_run.holder)."""
+    return f"{socket.gethostname()}:{pid}"
 
 
 @dataclass(frozen=True)
@@ -98,5 +103,59 @@ def release(engine: Engine, sources: list[str], holder: str) -> None:
         session.execute(
             delete(CrawlLock).where(
                 col(CrawlLock.source).in_(sources), col(CrawlLock.holder) == holder
+            )
+        )
+
+
+def close_abandoned(engine: Engine, *, holder: str | None = None, reason: str = "") -> int:
+    """Close crawl runs left 'running' by a process that no longer holds its source's lock
+    (killed, crashed, out of memory), or, given `holder`, every running run of that process
+    (the service killed it) after releasing its locks. Returns how many were closed."""
+    now = utcnow()
+    with session_scope(engine) as session:
+        if holder is not None:
+            session.execute(delete(CrawlLock).where(col(CrawlLock.holder) == holder))
+        runs = session.exec(select(CrawlRun).where(col(CrawlRun.status) == "running")).all()
+        held = {(lock.source, lock.holder) for lock in session.exec(select(CrawlLock)).all()}
+        locked = {source for source, _ in held}
+        closed = 0
+        for run in runs:
+            if holder is not None and run.holder != holder:
+                continue
+            if run.holder is None:  # before crawl_run.holder: only when nothing holds it
+                started = run.started_at.replace(tzinfo=now.tzinfo)
+                if run.source in locked or now - started < LOCK_TTL:
+                    continue
+            elif (run.source, run.holder) in held:
+                continue
+            session.execute(
+                update(CrawlRun)
+                .where(col(CrawlRun.id) == run.id, col(CrawlRun.status) == "running")
+                .values(
+                    status="killed",
+                    finished_at=now,
+                    error=reason
+                    or f"the crawl process ({run.holder or 'unknown'}) ended without "
+                    "finishing this run: killed or crashed",
+                )
+            )
+            closed += 1
+        return closed
+
+
+def record_killed(
+    engine: Engine, source: str, trigger: str, holder: str, started_at: datetime, reason: str
+) -> None:
+    """A crawl killed before it could open its own run still leaves one, saying why."""
+    with session_scope(engine) as session:
+        session.add(
+            CrawlRun(
+                source=source,
+                trigger=trigger,
+                holder=holder,
+                started_at=started_at,
+                finished_at=utcnow(),
+                status="killed",
+                error=reason,
             )
         )

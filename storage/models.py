@@ -170,7 +170,10 @@ class CrawlRun(SQLModel, table=True):
     trigger: str  # scheduled | manual | demo
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
-    status: str = "running"  # running | ok | failed | busy (another crawl held the source)
+    # running | ok | failed | busy (another crawl held the source) | stopped (at shutdown)
+    # | killed (its process died or was killed: time limit, memory cap)
+    status: str = "running"
+    holder: str | None = None  # host:pid of the crawl process (storage/crawl_locks.py)
     pages: int = 0
     items: int = 0
     new: int = 0

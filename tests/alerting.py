@@ -96,6 +96,7 @@ class Mail:
     sender: str
     recipients: list[str]
     message: EmailMessage
+    received_at: float = field(default_factory=time.time)  # epoch seconds
 
     @property
     def subject(self) -> str:
