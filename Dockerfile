@@ -24,7 +24,9 @@ COPY alerts ./alerts
 COPY spiders ./spiders
 COPY scheduler ./scheduler
 COPY kizuna ./kizuna
-RUN pip install --no-cache-dir .
+# The scrapyd extra lets the same image run as a Scrapyd crawl node (compose profile
+# "scrapyd"; README, Deployment).
+RUN pip install --no-cache-dir "./[scrapyd]"
 
 # -------------------------------------------------------------- runtime stage
 FROM python:3.11-slim-bookworm AS runtime
@@ -47,6 +49,8 @@ RUN groupadd --system --gid 10001 kizuna \
     && chown 10001:10001 /app /data
 
 COPY --from=build /opt/venv /opt/venv
+# Read by `scrapyd` when the image runs as a crawl node; unused by `kizuna run`.
+COPY deploy/scrapyd/scrapyd.conf /etc/scrapyd/scrapyd.conf
 
 WORKDIR /app
 USER 10001:10001
@@ -55,8 +59,10 @@ VOLUME ["/data"]
 # `kizuna health` reads the scheduler heartbeat and exits non-zero if stale or failing.
 HEALTHCHECK --interval=60s --timeout=10s --start-period=60s CMD ["kizuna", "health"]
 
-# The scheduler handles SIGTERM (shutdown, stop crawls, flush outbox); run with --init
-# (compose: `init: true`) so child processes are reaped.
+# `kizuna run` handles SIGTERM: it stops scheduling, gives running crawls
+# KIZUNA_SHUTDOWN_GRACE seconds, stops them, and exits 0; allow it that long plus ~10 s
+# (compose: stop_grace_period). Run with --init (compose: `init: true`) so crawl children
+# are reaped.
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["kizuna"]
 CMD ["run"]

@@ -50,6 +50,7 @@ class CrawlOutcome:
     alerts: int = 0
     errors: int = 0
     error: str | None = None
+    interrupted: bool = False  # by a signal, before Scrapy could stop the crawl itself
     stats: dict[str, Any] = field(default_factory=dict)
 
 
@@ -245,6 +246,10 @@ def _stored_since(engine: Engine) -> Callable[[list[str]], dict[str, Any]]:
 
 
 def _failed(failure: Any, outcome: CrawlOutcome) -> None:
+    if failure.check(KeyboardInterrupt):  # SIGINT before Scrapy's own handlers were in place
+        outcome.interrupted = True
+        outcome.error = "stopped by a signal before it finished"
+        return
     outcome.error = f"{failure.type.__name__}: {failure.getErrorMessage()}"
     log.error("crawl of %s failed: %s", outcome.source, outcome.error)
 
@@ -267,7 +272,7 @@ def _finish(
     outcome.alerts = stats.get("kizuna/alerts", 0)
     outcome.errors = stats.get("log_count/ERROR", 0)
     reason = stats.get("finish_reason")
-    if reason == "shutdown":  # SIGTERM/SIGINT (the service stopping): not the source's fault
+    if reason == "shutdown" or outcome.interrupted:  # SIGTERM/SIGINT: not the source's fault
         _stopped(engine, outcome)
         return
     if outcome.error is None and reason != "finished":

@@ -44,7 +44,15 @@ def make_runner(settings: Settings, engine: Engine) -> CrawlRunner:
     if settings.scrapyd_nodes:
         from scheduler.scrapyd import ScrapydRunner
 
-        return ScrapydRunner(urls=settings.scrapyd_nodes, time_limit=settings.crawl_time_limit)
+        # One line per poll of each job is noise; failures are logged by the runner.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        return ScrapydRunner(
+            urls=settings.scrapyd_nodes,
+            time_limit=settings.crawl_time_limit,
+            poll=2.0,
+            cancel_grace=5.0,
+            engine=engine,
+        )
     from scheduler.local import LocalRunner
 
     return LocalRunner(
