@@ -534,7 +534,8 @@ def sources(
     with session_scope(ctx.engine) as session:
         health = {h.source: h for h in session.exec(select(SourceHealth)).all()}
     table = Table(title=f"{len(registry)} sources")
-    for col in ("key", "kind", "state", "score", "last run", "seen", "new", "errors", "why"):
+    columns = ("key", "kind", "state", "score", "last run", "next", "seen", "new", "errors", "why")
+    for col in columns:
         table.add_column(
             col,
             overflow="fold",
@@ -550,6 +551,8 @@ def sources(
             state,
             f"{h.failure_score:.2f}" if h else "",
             h.last_run_at.isoformat(timespec="minutes") if h and h.last_run_at else "—",
+            # Set by the service (`kizuna run`) from its schedule.
+            h.next_fetch_at.isoformat(timespec="minutes") if h and h.next_fetch_at else "—",
             str(h.items_seen) if h else "",
             str(h.items_new) if h else "",
             str(h.errors) if h else "",

@@ -87,12 +87,14 @@ class Service:
         self.routes = load_routes(settings.config_dir)
         self.sources = [s for s in load_sources(settings.config_dir) if s.enabled]
         self.stopping = threading.Event()
+        self.scheduler: BackgroundScheduler | None = None
 
     # ------------------------------------------------------------------ jobs
     def crawl(self, source: str) -> None:
         self.runner.run(source, "scheduled")
         if not self.stopping.is_set():
             self.flush()  # the crawl's instant alerts go out now, not at the next minute
+            self.record_next_fetch([source])
 
     def digest(self, route: Route) -> None:
         """Queue the day that has just closed (and any missed before it), then send."""
@@ -106,15 +108,21 @@ class Service:
     def flush(self) -> None:
         flush(self.engine, self.settings, self.routes, stopping=self.stopping.is_set)
 
-    def evaluate_health(self, scheduler: BackgroundScheduler) -> None:
+    def evaluate_health(self) -> None:
         """Close runs whose crawl died, and record when each source is fetched next."""
         closed = close_abandoned(self.engine)
         if closed:
             log.warning("closed %d crawl run(s) whose process had died", closed)
+        self.record_next_fetch([s.key for s in self.sources])
+
+    def record_next_fetch(self, sources: list[str]) -> None:
+        """source_health.next_fetch_at from the schedule (shown by `kizuna sources`)."""
+        if self.scheduler is None:
+            return
         with session_scope(self.engine) as session:
-            for source in self.sources:
-                job: Job | None = scheduler.get_job(f"crawl:{source.key}")
-                health = session.get(SourceHealth, source.key)
+            for key in sources:
+                job: Job | None = self.scheduler.get_job(f"crawl:{key}")
+                health = session.get(SourceHealth, key)
                 if job is None or health is None:
                     continue
                 health.next_fetch_at = job.next_run_time
@@ -151,10 +159,10 @@ class Service:
         scheduler.add_job(
             self.evaluate_health,
             IntervalTrigger(minutes=5),
-            args=[scheduler],
             id="service:health",
             next_run_time=now + timedelta(seconds=5),
         )
+        self.scheduler = scheduler
         return scheduler
 
 

@@ -80,8 +80,11 @@ def test_a_crawl_killed_with_sigkill_does_not_block_the_next(
         with Session(engine) as session:
             return session.get(CrawlLock, "kpl-en") is not None
 
+    def running() -> bool:
+        return any(r.status == "running" for r in runs(engine))
+
     try:
-        assert wait_for(locked, timeout=60, step=0.01)
+        assert wait_for(lambda: locked() and running(), timeout=60, step=0.01)
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
     finally:
@@ -92,7 +95,10 @@ def test_a_crawl_killed_with_sigkill_does_not_block_the_next(
     again = kenv.run("crawl", "kpl-en", extra=crawl_env(kpl_site))
 
     assert again.returncode == 0, again.stderr  # ... and taken over: its holder is dead
-    assert runs(engine)[-1].status == "ok"
+    killed, done = runs(engine)
+    assert killed.status == "killed" and killed.finished_at is not None  # closed, not left
+    assert f":{proc.pid})" in (killed.error or "")
+    assert done.status == "ok"
     assert not locked()
 
 

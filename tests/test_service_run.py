@@ -18,7 +18,7 @@ from sqlmodel import select
 
 from kizuna.fixture_server import DEMO_SITES, FixtureServer, FixtureSite
 from storage.db import session_scope
-from storage.models import Article, CrawlLock, CrawlRun, ServiceHeartbeat
+from storage.models import Article, CrawlLock, CrawlRun, ServiceHeartbeat, SourceHealth
 
 from alerting import Receiver, SmtpServer, smtp_server, wait_for
 from conftest import Env, mirrors_for
@@ -140,6 +140,9 @@ def test_service_crawls_on_schedule_sends_the_digest_at_its_time_and_stops_on_si
         # Crawls happen on schedule, one after another, and their stories reach Slack.
         assert wait_for(lambda: len(runs(engine, trigger="scheduled", status="ok")) >= 2, 60)
         assert len({a.canonical_url for a in articles(engine)}) == KPL_ARTICLES
+        with session_scope(engine) as session:  # when the next crawl is due, for `sources`
+            health = session.get(SourceHealth, "kpl-en")
+            assert health is not None and health.next_fetch_at is not None
         assert wait_for(lambda: len(receiver.delivered) >= 8, timeout=30)
 
         # The digest goes out at its time (not before, and within seconds), once.
