@@ -25,6 +25,12 @@ PG_URL = os.environ.get("KIZUNA_TEST_DATABASE_URL")
 
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:
+    return empty_database(tmp_path)
+
+
+def empty_database(tmp_path: Path, name: str = "kizuna.db") -> str:
+    """An empty database: a new SQLite file `name`, or on PostgreSQL (one shared test
+    database) the same one emptied."""
     if PG_URL:
         from storage.db import make_engine
 

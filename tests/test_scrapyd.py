@@ -29,7 +29,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -42,7 +41,7 @@ from storage.db import make_engine
 from storage.models import Article, CommitmentRow, CrawlLock, CrawlRun, Match
 
 from alerting import free_port, wait_for
-from conftest import PG_URL, REPO, Env, mirrors_for
+from conftest import REPO, Env, empty_database, mirrors_for
 from service_proc import Service, fast_config
 
 USER, PASSWORD = "kizuna-ops", "n0de-Secret-7781"
@@ -171,19 +170,6 @@ def lock_of(engine: Engine, source: str) -> CrawlLock | None:
         return session.get(CrawlLock, source)
 
 
-def fresh_database(tmp_path: Path) -> str:
-    """A second, empty database: another SQLite file, or on PostgreSQL (one shared test
-    database) the same one emptied."""
-    if not PG_URL:
-        return f"sqlite:///{tmp_path / 'local.db'}"
-    engine = make_engine(PG_URL)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return PG_URL
-
-
 def no_secret_in(caplog: pytest.LogCaptureFixture) -> None:
     """No password (right or wrong) nor USER:... in any log line, from any logger."""
     for record in caplog.records:
@@ -262,7 +248,7 @@ def test_a_crawl_through_scrapyd_stores_what_a_local_crawl_stores(
     # The same crawl run locally (`kizuna crawl`, as the local runner does) into a fresh
     # database, with its own HTTP cache.
     engine.dispose()
-    local_url = fresh_database(tmp_path)
+    local_url = empty_database(tmp_path, "local.db")
     local = kenv.run(
         "crawl",
         "kpl-en",
