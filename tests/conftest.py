@@ -40,7 +40,7 @@ def empty_database(tmp_path: Path, name: str = "kizuna.db") -> str:
             conn.execute(text("CREATE SCHEMA public"))
         engine.dispose()
         return PG_URL
-    return f"sqlite:///{tmp_path / 'kizuna.db'}"
+    return f"sqlite:///{tmp_path / name}"
 
 
 @dataclass
