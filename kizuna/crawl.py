@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from alerts.ops import health_changed
-from config.registry import Route, Source, load_routes
+from config.registry import Route, Source
 from config.settings import Settings
 from kizuna.ingest import Ingestor
 from kizuna.oneline import describe, first_line
@@ -100,15 +100,14 @@ def crawl(
         if held is not None:
             busy[source.key] = held
     free = [s for s in sources if s.key not in busy]
-    closed = close_abandoned(engine)  # runs whose crawl died before it could close them
-    if closed:
-        log.warning("closed %d crawl run(s) whose process had died", closed)
+    close_abandoned(engine)  # runs whose crawl died before it could close them
     try:
         done = (
             _crawl(
                 free,
                 settings,
                 engine,
+                holder=holder,
                 trigger=trigger,
                 since=since,
                 progress=progress,
@@ -153,6 +152,7 @@ def _crawl(
     settings: Settings,
     engine: Engine,
     *,
+    holder: str,
     trigger: str,
     since: date | None,
     progress: ProgressFn | None,
@@ -164,7 +164,7 @@ def _crawl(
     outcomes: list[CrawlOutcome] = []
     with session_scope(engine) as session:
         for source in sources:
-            run = CrawlRun(source=source.key, trigger=trigger, holder=holder_name())
+            run = CrawlRun(source=source.key, trigger=trigger, holder=holder)
             session.add(run)
             session.flush()
             assert run.id is not None
@@ -194,7 +194,7 @@ def _crawl(
         crawlers.append((source, outcome, crawler, watcher))
     process.start()
 
-    routes = load_routes(settings.config_dir)
+    routes = ingestor.all_routes
     for source, outcome, crawler, _watcher in crawlers:
         _finish(engine, settings, routes, source, outcome, crawler)
     return outcomes

@@ -39,49 +39,44 @@ class AdvisoryLeadership:
         self.where = f"PostgreSQL advisory lock {LEADER_KEY} on {engine.url.host}"
 
     def try_acquire(self) -> bool:
-        try:
-            if self._conn is None:
+        if self._conn is None:
+            try:
                 self._conn = self._engine.connect()
-            got = self._conn.execute(
-                text("SELECT pg_try_advisory_lock(:key)"), {"key": LEADER_KEY}
-            ).scalar_one()
-            self._conn.commit()  # end the transaction; the session-level lock stays
-        except Exception as exc:
-            log.warning("could not ask for leadership: %s", exc)
-            self._drop()
-            return False
-        return bool(got)
+            except Exception as exc:
+                log.warning("could not ask for leadership: %s", exc)
+                return False
+        return self._ask("SELECT pg_try_advisory_lock(:key)", "could not ask for leadership")
 
     def still_held(self) -> bool:
         """The lock is ours as long as its connection lives (the server frees it when the
         connection goes)."""
-        if self._conn is None:
-            return False
-        try:
-            held = self._conn.execute(
-                text(
-                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
-                    "AND pid = pg_backend_pid() AND granted "
-                    "AND ((classid::bigint << 32) | objid::bigint) = :key"
-                ),
-                {"key": LEADER_KEY},
-            ).scalar_one()
-            self._conn.commit()
-        except Exception as exc:
-            log.error("lost the leader's database connection: %s", exc)
-            self._drop()
-            return False
-        return bool(held)
+        return self._conn is not None and self._ask(
+            "SELECT count(*) > 0 FROM pg_locks WHERE locktype = 'advisory' "
+            "AND pid = pg_backend_pid() AND granted "
+            "AND ((classid::bigint << 32) | objid::bigint) = :key",
+            "lost the leader's database connection",
+            level=logging.ERROR,
+        )
 
     def release(self) -> None:
         if self._conn is not None:
-            try:
-                self._conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LEADER_KEY})
-                self._conn.commit()
-            except Exception as exc:  # the connection is going anyway, and with it the lock
-                log.debug("advisory unlock failed: %s", exc)
+            # If this fails the connection is going anyway, and with it the lock.
+            self._ask("SELECT pg_advisory_unlock(:key)", "advisory unlock failed", logging.DEBUG)
         self._drop()
         self._engine.dispose()
+
+    def _ask(self, sql: str, failing: str, level: int = logging.WARNING) -> bool:
+        """One query about the leader key on our connection, its transaction ended (the
+        session-level lock stays); False, with the connection dropped, if it fails."""
+        assert self._conn is not None
+        try:
+            answer = self._conn.execute(text(sql), {"key": LEADER_KEY}).scalar_one()
+            self._conn.commit()
+        except Exception as exc:
+            log.log(level, "%s: %s", failing, exc)
+            self._drop()
+            return False
+        return bool(answer)
 
     def _drop(self) -> None:
         if self._conn is not None:

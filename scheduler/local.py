@@ -132,12 +132,8 @@ class LocalRunner:
         """No new crawls; running ones get `grace` seconds, then SIGTERM (Scrapy closes the
         spider and the run is recorded as stopped), then SIGKILL."""
         self._stopping.set()
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline:
-            with self._lock:
-                if not self._children:
-                    return
-            time.sleep(0.2)
+        if self._idle_within(grace):
+            return
         with self._lock:
             children = list(self._children.values())
         for child in children:
@@ -150,9 +146,18 @@ class LocalRunner:
                 # Scrapy's graceful stop records the run itself; if it has to be killed,
                 # run() closes the run with this reason.
                 self._end(child, f"stopped at shutdown after {grace:.0f} s", term_first=True)
-        end = time.monotonic() + TERM_SECONDS + 2
-        while time.monotonic() < end:
+        self._idle_within(TERM_SECONDS + 2)
+
+    def _idle_within(self, seconds: float) -> bool:
+        """Wait up to `seconds` for every child to be gone; whether they are."""
+        deadline = time.monotonic() + seconds
+        while True:
             with self._lock:
                 if not self._children:
-                    return
+                    return True
+            if time.monotonic() >= deadline:
+                return False
             time.sleep(0.2)
+
+    def close(self) -> None:
+        """Nothing held between crawls."""

@@ -21,3 +21,7 @@ class CrawlRunner(Protocol):
         """At shutdown, from another thread: let running crawls finish for up to `grace`
         seconds, then stop them; `run` calls return soon after."""
         ...
+
+    def close(self) -> None:
+        """Release what the runner holds between crawls (HTTP clients), after stop()."""
+        ...

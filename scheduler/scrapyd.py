@@ -42,12 +42,6 @@ class NodeError(Exception):
     """A node that could not be reached or gave an unusable answer."""
 
 
-def node_urls(value: str | list[str] | None) -> list[str]:
-    """KIZUNA_SCRAPYD_URLS, comma-separated (or already a list), as a list of URLs."""
-    parts = value.split(",") if isinstance(value, str) else list(value or [])
-    return [p.strip() for p in parts if p.strip()]
-
-
 @dataclass(frozen=True)
 class Node:
     """A Scrapyd node: `url` without credentials (for requests and logs), `auth` apart."""

@@ -110,9 +110,7 @@ class Service:
 
     def evaluate_health(self) -> None:
         """Close runs whose crawl died, and record when each source is fetched next."""
-        closed = close_abandoned(self.engine)
-        if closed:
-            log.warning("closed %d crawl run(s) whose process had died", closed)
+        close_abandoned(self.engine)
         self.record_next_fetch([s.key for s in self.sources])
 
     def record_next_fetch(self, sources: list[str]) -> None:
@@ -244,6 +242,7 @@ def _lead(
     scheduler.pause()  # nothing new starts
     runner.stop(settings.shutdown_grace)
     scheduler.shutdown(wait=True)  # jobs in flight end: crawls stopped, flush stops claiming
+    runner.close()
     console.print("stopped")
     return code
 

@@ -5,12 +5,13 @@ leaves no lock that blocks the next run)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import col, delete, select
@@ -18,9 +19,11 @@ from sqlmodel import col, delete, select
 from storage.db import session_scope
 from storage.models import CrawlLock, CrawlRun, utcnow
 
-# Longer than the service's hard limit on one crawl (45 min): a lock outlives its crawl
-# only when the holder died, and then at most this long (less on the holder's own host).
+# Longer than the default hard limit on one crawl (KIZUNA_CRAWL_TIME_LIMIT, 45 min): a lock
+# outlives its crawl only when the holder died, and then at most this long (less on the
+# holder's own host). `kizuna crawl` passes the limit in force + 5 min.
 LOCK_TTL = timedelta(minutes=50)
+log = logging.getLogger(__name__)
 
 
 def holder_name() -> str:
@@ -112,35 +115,31 @@ def close_abandoned(engine: Engine, *, holder: str | None = None, reason: str = 
     (killed, crashed, out of memory), or, given `holder`, every running run of that process
     (the service killed it) after releasing its locks. Returns how many were closed."""
     now = utcnow()
+    running = select(CrawlRun).where(col(CrawlRun.status) == "running")
     with session_scope(engine) as session:
         if holder is not None:
             session.execute(delete(CrawlLock).where(col(CrawlLock.holder) == holder))
-        runs = session.exec(select(CrawlRun).where(col(CrawlRun.status) == "running")).all()
+            running = running.where(col(CrawlRun.holder) == holder)
         held = {(lock.source, lock.holder) for lock in session.exec(select(CrawlLock)).all()}
         locked = {source for source, _ in held}
         closed = 0
-        for run in runs:
-            if holder is not None and run.holder != holder:
-                continue
+        for run in session.exec(running).all():
             if run.holder is None:  # before crawl_run.holder: only when nothing holds it
                 started = run.started_at.replace(tzinfo=now.tzinfo)
                 if run.source in locked or now - started < LOCK_TTL:
                     continue
             elif (run.source, run.holder) in held:
                 continue
-            session.execute(
-                update(CrawlRun)
-                .where(col(CrawlRun.id) == run.id, col(CrawlRun.status) == "running")
-                .values(
-                    status="killed",
-                    finished_at=now,
-                    error=reason
-                    or f"the crawl process ({run.holder or 'unknown'}) ended without "
-                    "finishing this run: killed or crashed",
-                )
+            run.status, run.finished_at = "killed", now
+            run.error = reason or (
+                f"the crawl process ({run.holder or 'unknown'}) ended without finishing this "
+                "run: killed or crashed"
             )
+            session.add(run)
             closed += 1
-        return closed
+    if closed and holder is None:
+        log.warning("closed %d crawl run(s) whose process had died", closed)
+    return closed
 
 
 def record_killed(

@@ -32,10 +32,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from config.settings import Settings
 from kizuna.fixture_server import DEMO_SITES, FixtureServer, FixtureSite
 from kizuna.scrapyd_runner import EXIT_MARK
 from scheduler.runners import CrawlRunner
-from scheduler.scrapyd import Node, ScrapydRunner, node_urls
+from scheduler.scrapyd import Node, ScrapydRunner
 from storage.crawl_locks import acquire, release
 from storage.db import make_engine
 from storage.models import Article, CommitmentRow, CrawlLock, CrawlRun, Match
@@ -183,10 +184,9 @@ def no_secret_in(caplog: pytest.LogCaptureFixture) -> None:
 
 
 def test_node_urls_and_credentials_are_parsed_apart() -> None:
-    assert node_urls(" http://a:6800 ,, http://u:p@b:6800/ ") == [
-        "http://a:6800",
-        "http://u:p@b:6800/",
-    ]
+    settings = Settings(scrapyd_urls=" http://a:6800 ,, http://u:pass@b:6800/ ")
+    assert settings.scrapyd_nodes == ["http://a:6800", "http://u:pass@b:6800"]
+    assert settings.public_view()["KIZUNA_SCRAPYD_URLS"] == "http://a:6800,http://u:***@b:6800"
     node = Node.parse(f"http://{USER}:{PASSWORD}@Node-1.lan:6800/")
     assert node.url == "http://node-1.lan:6800" and node.auth == (USER, PASSWORD)
     assert PASSWORD not in node.redact(f"GET http://{USER}:{PASSWORD}@x failed: {PASSWORD}")
