@@ -183,10 +183,7 @@ def compose(
         for a in articles:
             for m, c in matches_of.get(a.id or 0, []):
                 kept = best.get(c.key)
-                if kept is None or (m.tier == "match", m.score) > (
-                    kept[0].tier == "match",
-                    kept[0].score,
-                ):
+                if kept is None or _strength(m) > _strength(kept[0]):
                     best[c.key] = (m, c)
         shown = list(best.values())
         if route is not None:

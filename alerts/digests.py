@@ -35,7 +35,7 @@ class QueuedDigest:
 
 
 def digest_routes(routes: list[Route], settings: Settings) -> list[Route]:
-    return [r for r in active_routes(routes, settings) if r.kind == "digest"]
+    return active_routes(routes, settings, "digest")
 
 
 def route_time(route: Route) -> time:

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from alerts.outbox import enqueue
-from alerts.routing import active_routes, recipients, webhook_env
+from alerts.routing import active_routes, destination
 from config.registry import Route
 from config.settings import Settings
 
@@ -21,7 +21,7 @@ ALERT_STATES = ("blocked", "broken")
 
 
 def ops_routes(routes: list[Route], settings: Settings) -> list[Route]:
-    return [r for r in active_routes(routes, settings) if r.kind == "ops"]
+    return active_routes(routes, settings, "ops")
 
 
 def enqueue_ops(
@@ -38,11 +38,7 @@ def enqueue_ops(
     log.warning("%s: %s", subject, text)
     added = 0
     for route in targets:
-        payload: dict[str, object] = {"subject": subject, "text": text}
-        if route.channel == "slack":
-            payload["webhook_env"] = webhook_env(route)
-        else:
-            payload["to"] = recipients(route, settings)
+        payload = {"subject": subject, "text": text, **destination(route, settings)}
         added += enqueue(
             session,
             channel=route.channel,

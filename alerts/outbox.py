@@ -35,7 +35,6 @@ def enqueue(
     payload: dict[str, Any],
     story_id: int | None = None,
     digest_day: date | None = None,
-    not_before: datetime | None = None,
     status: str = "pending",
 ) -> bool:
     """Insert the delivery unless its key exists; True when a row was added."""
@@ -54,7 +53,7 @@ def enqueue(
             digest_day=digest_day,
             status=status,
             attempts=0,
-            next_attempt_at=max(now, not_before) if not_before else now,
+            next_attempt_at=now,
             created_at=now,
         )
         .on_conflict_do_nothing(index_elements=["idempotency_key"])

@@ -6,7 +6,7 @@ import os
 from datetime import datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from dotenv import dotenv_values
@@ -70,8 +70,17 @@ def route_status(route: Route, settings: Settings) -> tuple[bool, str]:
     return False, "off: KIZUNA_SMTP_HOST is not set"
 
 
-def active_routes(routes: list[Route], settings: Settings) -> list[Route]:
-    return [r for r in routes if route_status(r, settings)[0]]
+def active_routes(routes: list[Route], settings: Settings, kind: str | None = None) -> list[Route]:
+    """The routes that are on (of `kind`, when given)."""
+    return [r for r in routes if (kind is None or r.kind == kind) and route_status(r, settings)[0]]
+
+
+def destination(route: Route, settings: Settings) -> dict[str, Any]:
+    """Where a route's messages go, as stored in each outbox payload: the variable holding a
+    Slack webhook (never the URL itself), or the email recipients."""
+    if route.channel == "slack":
+        return {"webhook_env": webhook_env(route)}
+    return {"to": recipients(route, settings)}
 
 
 def route_zone(route: Route, settings: Settings) -> ZoneInfo:

@@ -106,22 +106,22 @@ def _send_one(
             report.deferred += 1
             return
     channel = channels.get(row.channel)
+    # The stored payload names the destination (rendering keeps it): a row held back by a
+    # Retry-After is not rendered for nothing.
+    destination = channel.destination(row.payload) if channel is not None else ""
+    if wait_until.get(destination, now) > now:
+        release(engine, row, wait_until[destination], "waiting: rate limited")
+        report.deferred += 1
+        return
     try:
         if channel is None:
             raise DeliveryError(f"unknown channel {row.channel!r}", permanent=True)
         with Session(engine) as session:
             payload = channel_payload(session, row, settings)
-        destination = channel.destination(payload)
-        if wait_until.get(destination, now) > now:
-            release(engine, row, wait_until[destination], "waiting: rate limited")
-            report.deferred += 1
-            return
         note = channel.send(payload)
     except DeliveryError as exc:
         if exc.retry_after is not None and channel is not None:
-            wait_until[channel.destination(row.payload)] = utcnow() + timedelta(
-                seconds=exc.retry_after
-            )
+            wait_until[destination] = utcnow() + timedelta(seconds=exc.retry_after)
         _failed(engine, settings, routes, row, str(exc), exc, report)
         return
     except Exception as exc:  # a bug in rendering must not stop the other rows

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime, tzinfo
-from email.utils import parsedate_to_datetime
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ import httpx
 from alerts.channel import DeliveryError
 from alerts.routing import DEFAULT_WEBHOOK_ENV, secret_from_env
 from alerts.views import StoryView
+from config.http import retry_after_seconds
 from config.settings import Settings
 
 HEADER_LIMIT = 150
@@ -161,7 +161,7 @@ def post_webhook(client: httpx.Client, webhook_url: str, payload: dict[str, Any]
     body = redact(response.text, webhook_url)[:200]
     raise DeliveryError(
         f"Slack webhook answered {status}: {body}",
-        retry_after=_seconds(response.headers.get("Retry-After")),
+        retry_after=retry_after_seconds(response.headers.get("Retry-After")),
         # 400 invalid_payload, 403 action_prohibited, 404 no_service, 410 channel_is_archived:
         # sending the same thing again cannot succeed.
         permanent=400 <= status < 500 and status not in (408, 425, 429),
@@ -176,16 +176,3 @@ def redact(text: str, webhook_url: str) -> str:
     for secret in sorted(secrets, key=len, reverse=True):
         text = text.replace(secret, "<webhook>")
     return text
-
-
-def _seconds(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        return max(0.0, (when - datetime.now(UTC)).total_seconds())

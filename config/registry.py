@@ -426,17 +426,26 @@ def load_commitments(config_dir: Path) -> CommitmentsFile:
     return catalogue
 
 
-def load_routes(config_dir: Path) -> list[Route]:
+def load_routes(
+    config_dir: Path,
+    *,
+    commitments: list[Commitment] | None = None,
+    sources: list[Source] | None = None,
+) -> list[Route]:
     """The alert routes, checked against the commitments and sources they name (a typo
-    would otherwise silently filter everything out)."""
+    would otherwise silently filter everything out). A caller that has already loaded the
+    commitments or sources passes them, and they are not read again."""
     path = config_path(config_dir, "alerts.yaml")
     routes = load_yaml_model(path, AlertsFile).routes
     _check_unique(path, "routes", [r.key for r in routes])
     if any(r.commitments or r.areas for r in routes):
-        catalogue = load_commitments(config_dir).commitments
+        catalogue = commitments
+        if catalogue is None:
+            catalogue = load_commitments(config_dir).commitments
         known = {"commitments": {c.key for c in catalogue}, "areas": {c.area for c in catalogue}}
     if any(r.sources for r in routes):
-        known_sources = {s.key for s in load_sources(config_dir)}
+        named_sources = sources if sources is not None else load_sources(config_dir)
+        known_sources = {s.key for s in named_sources}
     for r in routes:
         named = {"commitments": r.commitments, "areas": r.areas}
         for field_name, values in named.items():

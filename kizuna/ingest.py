@@ -14,14 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from alerts.outbox import enqueue
-from alerts.routing import (
-    active_routes,
-    hits_for,
-    is_backfill,
-    recipients,
-    takes_source,
-    webhook_env,
-)
+from alerts.routing import active_routes, destination, hits_for, is_backfill, takes_source
 from alerts.views import HitView, StoryView
 from config.registry import Route, load_commitments, load_routes, load_sources
 from config.settings import Settings
@@ -93,13 +86,13 @@ class Ingestor:
         self.settings = settings
         catalogue = load_commitments(settings.config_dir)
         self.matcher = Matcher(catalogue.commitments)
-        self.routes: list[Route] = [
-            r
-            for r in active_routes(load_routes(settings.config_dir), settings)
-            if r.kind == "instant"
-        ]
-        self.areas = {c.key: c.area for c in catalogue.commitments}
         sources = load_sources(settings.config_dir)
+        # Every route (a crawl's ops alerts use them too); instant ones alert per story.
+        self.all_routes = load_routes(
+            settings.config_dir, commitments=catalogue.commitments, sources=sources
+        )
+        self.routes: list[Route] = active_routes(self.all_routes, settings, "instant")
+        self.areas = {c.key: c.area for c in catalogue.commitments}
         self.home_country = {s.key: s.country for s in sources}
         self.source_kinds: dict[str, str] = {s.key: s.kind for s in sources}
         self.canonical_url = UrlCanonicalizer(r for s in sources for r in s.identity)
@@ -340,11 +333,7 @@ class Ingestor:
                     HitView(h.key, h.paragraph, h.title, h.tier, h.score, h.evidence) for h in hits
                 ],
             )
-            where: dict[str, Any] = (
-                {"webhook_env": webhook_env(route)}
-                if route.channel == "slack"
-                else {"to": recipients(route, self.settings)}
-            )
+            where = destination(route, self.settings)
             deliver = partial(
                 enqueue, session, channel=route.channel, route=route.key, story_id=story.id
             )
