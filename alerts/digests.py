@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
@@ -97,6 +98,17 @@ def queue_digests(
     return done
 
 
+def digest_message(digest: Digest, to: list[str], key: str, settings: Settings) -> dict[str, Any]:
+    """The email of a digest, as the outbox stores it (alerts/email.py build_email)."""
+    return {
+        "subject": digest.subject,
+        "text": digest.render_text(),
+        "html": digest.render_html(),
+        "to": to,
+        "message_id": message_id(key, settings),
+    }
+
+
 def _queue_one(engine: Engine, settings: Settings, route: Route, day: date) -> QueuedDigest:
     key = f"{route.key}:digest:{day.isoformat()}"
     with session_scope(engine) as session:
@@ -104,16 +116,7 @@ def _queue_one(engine: Engine, settings: Settings, route: Route, day: date) -> Q
             return QueuedDigest(route.key, day, "already queued")
         digest = compose_for(session, route, day, settings)
         to = recipients(route, settings)
-        payload = {
-            "to": to,
-            "message": {
-                "subject": digest.subject,
-                "text": digest.render_text(),
-                "html": digest.render_html(),
-                "to": to,
-                "message_id": message_id(key, settings),
-            },
-        }
+        payload = {"to": to, "message": digest_message(digest, to, key, settings)}
         skip = digest.is_empty and route.empty_digest == "skip"
         added = enqueue(
             session,

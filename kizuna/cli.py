@@ -396,7 +396,7 @@ def digest(
         if not digests:
             raise UserError(f"no digest route {route!r} in alerts.yaml")
     if send:
-        _send_digests(ctx, digests, the_day)
+        _send_digests(ctx, routes, digests, the_day)
         return
     chosen = digests[0] if digests else None
     the_day = the_day or upcoming_day(chosen, ctx.settings)
@@ -414,7 +414,7 @@ def digest(
     )
 
 
-def _send_digests(ctx: Any, digests: list[Any], the_day: date | None) -> None:
+def _send_digests(ctx: Any, routes: list[Any], digests: list[Any], the_day: date | None) -> None:
     from alerts.digests import digest_routes, queue_digests
     from alerts.sender import flush
 
@@ -429,7 +429,7 @@ def _send_digests(ctx: Any, digests: list[Any], the_day: date | None) -> None:
             f"{q.route} {q.day.isoformat()}: {q.outcome}{': ' + q.subject if q.subject else ''}",
             markup=False,
         )
-    report = flush(ctx.engine, ctx.settings, kinds=("digest", "ops"))
+    report = flush(ctx.engine, ctx.settings, routes, kinds=("digest", "ops"))
     out.print(report.line())
     if report.failed:
         raise UserError(f"{report.failed} digest(s) failed for good: see `kizuna alerts list`")
@@ -695,18 +695,22 @@ def alerts_retry(
 @handled
 def health(
     max_age: Annotated[
-        float, typer.Option(help="Seconds after which the service's heartbeat is stale.")
-    ] = 90,
+        float | None,
+        typer.Option(
+            help="Seconds after which the service's heartbeat is stale (default: three "
+            "missed beats, 90)."
+        ),
+    ] = None,
 ) -> None:
     """Exit 0 when `kizuna run` is alive (fresh heartbeat), 1 otherwise (the container's
     HEALTHCHECK)."""
     from kizuna.context import open_app
     from storage.db import session_scope
-    from storage.heartbeat import check
+    from storage.heartbeat import STALE_AFTER, check
 
     ctx = open_app()
     with session_scope(ctx.engine) as session:
-        verdict = check(session, stale_after=max_age)
+        verdict = check(session, stale_after=STALE_AFTER if max_age is None else max_age)
     if not verdict.healthy:
         raise UserError(verdict.line)
     out.print(verdict.line, markup=False)

@@ -15,8 +15,8 @@ from rich.console import Console
 from rich.table import Table
 from sqlmodel import col, func, select
 
-from alerts.digests import compose_for, upcoming_day
-from alerts.email import build_email, message_id
+from alerts.digests import compose_for, digest_message, upcoming_day
+from alerts.email import build_email
 from alerts.sender import flush
 from config.registry import load_sources
 from config.settings import get_settings, load_settings, mask_url_password
@@ -74,21 +74,19 @@ def run_demo(console: Console) -> None:
         queued = session.exec(
             select(func.count(col(Outbox.id))).where(Outbox.status == "pending")
         ).one()
-    html_path, text_path = demo_dir / "digest.html", demo_dir / "digest.txt"
-    html_path.write_text(digest.render_html(), encoding="utf-8")
-    text_path.write_text(digest.render_text(), encoding="utf-8")
-    # The digest as the email backend would send it (KIZUNA_EMAIL_BACKEND=file does the same).
-    eml_path = demo_dir / "digest.eml"
-    mail = build_email(
-        {
-            "subject": digest.subject,
-            "text": digest.render_text(),
-            "html": digest.render_html(),
-            "to": settings.digest_recipients or ["analyst@example.org"],
-            "message_id": message_id(f"demo:digest:{next_day}", settings),
-        },
+    # The digest as the email backend would send it (KIZUNA_EMAIL_BACKEND=file does the same),
+    # and its two parts as files to open.
+    message = digest_message(
+        digest,
+        settings.digest_recipients or ["analyst@example.org"],
+        f"demo:digest:{next_day}",
         settings,
     )
+    html_path, text_path = demo_dir / "digest.html", demo_dir / "digest.txt"
+    html_path.write_text(message["html"], encoding="utf-8")
+    text_path.write_text(message["text"], encoding="utf-8")
+    eml_path = demo_dir / "digest.eml"
+    mail = build_email(message, settings)
     eml_path.write_bytes(mail.as_bytes())
     slack_path = demo_dir / "slack.jsonl"
     slack_path.touch()

@@ -84,10 +84,10 @@ def json_ld_articles(sel: Selector) -> list[dict]:
     return found
 
 
-def page_date(sel: Selector, source: Source, ld: list[dict] | None = None) -> datetime | None:
+def page_date(sel: Selector, source: Source, ld: list[dict]) -> datetime | None:
     """The date the page states in machine-readable form, if any (`ld`: its JSON-LD
-    articles, when the caller has them already)."""
-    for node in json_ld_articles(sel) if ld is None else ld:
+    articles)."""
+    for node in ld:
         value = parse_date(str(node.get("datePublished") or ""), tz_of(source))
         if value:
             return value
