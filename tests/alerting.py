@@ -1,6 +1,7 @@
 """Real delivery endpoints on 127.0.0.1 for alert tests: a Slack-style webhook receiver
 that answers as scripted, and an SMTP server (aiosmtpd) with optional STARTTLS, implicit
-TLS and authentication, that can be stopped and started again on the same port."""
+TLS and authentication, that can be stopped and started again on the same port. Also what
+the tests read back: the outbox's rows, and its timestamps as aware datetimes."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,6 +22,10 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from storage.models import Outbox
 
 WEBHOOK_PATH = "/services/T000/B000/SECRETTOKEN123"
 
@@ -220,3 +226,16 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 20.0, step: float =
             return True
         time.sleep(step)
     return predicate()
+
+
+def outbox_rows(engine: Engine, **where: object) -> list[Outbox]:
+    """The outbox's rows in the order they were queued; with `where` (route="desk",
+    kind="digest", status="sent", ...) only those whose fields have these values."""
+    with Session(engine) as session:
+        rows = session.exec(select(Outbox).order_by(col(Outbox.id))).all()
+    return [r for r in rows if all(getattr(r, k) == v for k, v in where.items())]
+
+
+def aware(value: datetime) -> datetime:
+    """A timestamp as read back from the database, in UTC (SQLite returns it naive)."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

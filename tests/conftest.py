@@ -1,6 +1,7 @@
 """Shared fixtures: a clean database per test (SQLite, or PostgreSQL when
-KIZUNA_TEST_DATABASE_URL is set), the KPL fixture site on 127.0.0.1, and a CLI runner that
-starts `python -m kizuna` as a real child process."""
+KIZUNA_TEST_DATABASE_URL is set), the KPL fixture site on 127.0.0.1, a webhook receiver and
+an SMTP server, and a CLI runner that starts `python -m kizuna` as a real child process;
+helpers to read what such a child answered and to give it a config dir of its own."""
 
 from __future__ import annotations
 
@@ -10,14 +11,17 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
+import yaml
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 if TYPE_CHECKING:
-    from alerting import Receiver
+    from config.settings import Settings
+
+    from alerting import Receiver, SmtpServer
 
 REPO = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("KIZUNA_TEST_DATABASE_URL")
@@ -87,6 +91,17 @@ class Env:
         outputs = [p.communicate(timeout=180) for p in procs]
         return [(p.returncode, out, err) for p, (out, err) in zip(procs, outputs, strict=True)]
 
+    def setenv(self, monkeypatch: pytest.MonkeyPatch, **values: str) -> Settings:
+        """The same settings for `kizuna` children (`vars`) and in-process code (the
+        environment, read again by get_settings()); those settings."""
+        from config.settings import get_settings
+
+        self.vars.update(values)
+        for name, value in values.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+        return get_settings()
+
 
 @pytest.fixture
 def kenv(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
@@ -136,6 +151,15 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """An SMTP server on 127.0.0.1, plain and without login (tests/alerting.py)."""
+    from alerting import smtp_server
+
+    with smtp_server() as server:
+        yield server
+
+
+@pytest.fixture
 def kpl_site() -> Iterator[object]:
     """The bundled KPL fixture site, served on 127.0.0.1 for the duration of a test."""
     from kizuna.fixture_server import DEMO_SITES, FixtureServer, FixtureSite
@@ -147,6 +171,35 @@ def kpl_site() -> Iterator[object]:
 def mirrors_for(server: object) -> str:
     site = server.site  # type: ignore[attr-defined]
     return f"{site.origin}={server.base_url}"  # type: ignore[attr-defined]
+
+
+def config_dir(root: Path, files: dict[str, str | dict[str, Any]]) -> Path:
+    """A KIZUNA_CONFIG_DIR (root/config) holding only `files`: name -> YAML text, or data
+    to write as YAML. Every registry not given is the packaged one (config/registry.py
+    config_path). Called again, it rewrites the files it is given."""
+    config = root / "config"
+    config.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        text = content if isinstance(content, str) else yaml.safe_dump(content, allow_unicode=True)
+        (config / name).write_text(text, encoding="utf-8")
+    return config
+
+
+def ok(done: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
+    """A `kizuna` child that succeeded, without a traceback."""
+    assert done.returncode == 0, f"exit {done.returncode}\n{done.stdout}\n{done.stderr}"
+    assert "Traceback" not in done.stderr, done.stderr
+    return done
+
+
+def one_error_line(done: subprocess.CompletedProcess[str]) -> str:
+    """A `kizuna` child that failed (exit 1) with one `error: ` line on stderr; that line."""
+    assert done.returncode == 1, done.stdout + done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, f"expected one line on stderr, got:\n{done.stderr}"
+    assert "Traceback" not in done.stderr and "Traceback" not in done.stdout
+    assert lines[0].startswith("error: "), lines[0]
+    return lines[0]
 
 
 def pytest_report_header() -> str:

@@ -1,10 +1,11 @@
 """A real `kizuna run` as a child process, its output in a file (a pipe nobody reads would
-fill up and block it), and the config that compresses its schedules into seconds."""
+fill up and block it), the config that compresses its schedules into seconds, a slow KPL
+fixture site to catch a crawl under way, and the crawl_run rows it leaves."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,8 +17,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
 
-REPO = Path(__file__).resolve().parents[1]
+from kizuna.fixture_server import DEMO_SITES, FixtureSite
+from storage.models import CrawlRun
+
+from conftest import REPO, config_dir
 
 
 def fast_config(
@@ -26,19 +32,35 @@ def fast_config(
     schedules: dict[str, str],
     routes: list[dict[str, Any]] | None = None,
 ) -> Path:
-    """A copy of config/ whose sources.yaml holds only `schedules`' sources, each on its
-    schedule (`every 3s`), and whose alerts.yaml holds `routes` (none by default)."""
-    config = root / "config"
-    shutil.copytree(REPO / "config", config, ignore=shutil.ignore_patterns("*.py", "__*"))
-    data = yaml.safe_load((config / "sources.yaml").read_text(encoding="utf-8"))
+    """A config dir whose sources.yaml holds only `schedules`' sources, each on its schedule
+    (`every 3s`), and whose alerts.yaml holds `routes` (none by default); commitments are the
+    packaged ones."""
+    data = yaml.safe_load((REPO / "config" / "sources.yaml").read_text(encoding="utf-8"))
     kept = [s for s in data["sources"] if s["key"] in schedules]
     for source in kept:
         source["schedule"] = schedules[source["key"]]
         source["enabled"] = True
     data["sources"] = kept
-    (config / "sources.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
-    (config / "alerts.yaml").write_text(yaml.safe_dump({"routes": routes or []}), "utf-8")
-    return config
+    return config_dir(root, {"sources.yaml": data, "alerts.yaml": {"routes": routes or []}})
+
+
+def slow_kpl(listing_delay: float, detail_delay: float) -> FixtureSite:
+    """The KPL fixture site, answering its listing and article pages slowly."""
+    site = FixtureSite.load(DEMO_SITES / "kpl")
+    for key, route in list(site.routes.items()):
+        if "news.aspx" in key:
+            site.routes[key] = dataclasses.replace(route, delay=listing_delay)
+        elif "detail.aspx" in key:
+            site.routes[key] = dataclasses.replace(route, delay=detail_delay)
+    return site
+
+
+def runs(engine: Engine, **where: object) -> list[CrawlRun]:
+    """The crawl_run rows in the order they were started; with `where` (status="ok",
+    trigger="scheduled", ...) only those whose fields have these values."""
+    with Session(engine) as session:
+        rows = session.exec(select(CrawlRun).order_by(col(CrawlRun.id))).all()
+    return [r for r in rows if all(getattr(r, k) == v for k, v in where.items())]
 
 
 def clock_in(seconds: float, zone: str) -> tuple[str, datetime]:

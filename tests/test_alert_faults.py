@@ -18,30 +18,26 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import select
 
 from alerts.sender import flush
-from config.settings import Settings, get_settings
+from config.settings import Settings
 from kizuna.fixture_server import FixtureServer, FixtureSite
 from kizuna.ingest import Ingestor
 from storage.db import session_scope
 from storage.models import Outbox, Story
 
-from alerting import Receiver, SmtpServer, smtp_server, wait_for, webhook_receiver
-from conftest import REPO, Env
+from alerting import Receiver, SmtpServer, aware, outbox_rows, wait_for, webhook_receiver
+from conftest import Env, config_dir, ok
 from test_crawl_robustness import BLOCKING, Lab
 
 STADIUM_ITEM = {
@@ -67,48 +63,16 @@ OPERATOR = "ops@example.org"
 # ---------------------------------------------------------------- helpers
 
 
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with smtp_server() as server:
-        yield server
-
-
-def configure(kenv: Env, monkeypatch: pytest.MonkeyPatch, values: dict[str, str]) -> Settings:
-    """The same settings for `kizuna` children (kenv.vars) and in-process code."""
-    kenv.vars.update(values)
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
-    return get_settings()
-
-
-def config_with_routes(root: Path, routes: list[dict[str, Any]]) -> Path:
-    """A copy of config/ whose alerts.yaml holds only `routes`."""
-    config = root / "config"
-    shutil.copytree(REPO / "config", config, ignore=shutil.ignore_patterns("*.py", "__*"))
-    (config / "alerts.yaml").write_text(yaml.safe_dump({"routes": routes}), encoding="utf-8")
-    return config
-
-
 def ingest(settings: Settings, engine: Engine, *items: dict[str, str]) -> None:
     ingestor = Ingestor(engine, settings)
     for item in items:
         assert ingestor.ingest(dict(item)).status == "new"
 
 
-def outbox(engine: Engine) -> list[Outbox]:
-    with Session(engine) as session:
-        return list(session.exec(select(Outbox).order_by(col(Outbox.id))).all())
-
-
 def one_row(engine: Engine, **where: str) -> Outbox:
-    found = [r for r in outbox(engine) if all(getattr(r, k) == v for k, v in where.items())]
-    assert len(found) == 1, [(r.id, r.route, r.kind, r.status) for r in outbox(engine)]
+    found = outbox_rows(engine, **where)
+    assert len(found) == 1, [(r.id, r.route, r.kind, r.status) for r in outbox_rows(engine)]
     return found[0]
-
-
-def aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def sleep_until_due(row: Outbox, limit: float = 10.0) -> None:
@@ -117,22 +81,14 @@ def sleep_until_due(row: Outbox, limit: float = 10.0) -> None:
     time.sleep(max(0.0, wait) + 0.05)
 
 
-def ok(done: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "Traceback" not in done.stderr
-    return done
-
-
 # ---------------------------------------------------------------- 1. SMTP down
 
 
 def test_digest_waits_for_smtp_and_is_mailed_once_when_it_is_back(
     kenv: Env, monkeypatch: pytest.MonkeyPatch, engine: Engine, smtp: SmtpServer
 ) -> None:
-    settings = configure(
-        kenv,
-        monkeypatch,
-        {**smtp.env(), "KIZUNA_DIGEST_TO": READER, "KIZUNA_ALERT_RETRY_BASE": "1"},
+    settings = kenv.setenv(
+        monkeypatch, **smtp.env(), KIZUNA_DIGEST_TO=READER, KIZUNA_ALERT_RETRY_BASE="1"
     )
     ingest(settings, engine, STADIUM_ITEM)
     # Into the window of the latest closed digest day (the 24 hours before its 07:30).
@@ -168,7 +124,7 @@ def test_digest_waits_for_smtp_and_is_mailed_once_when_it_is_back(
     again = ok(kenv.run("digest", "--send"))
     assert "sent 0" in again.stdout and "queued" not in again.stdout
     assert len(smtp.mails) == 1
-    assert len(outbox(engine)) == 1
+    assert len(outbox_rows(engine)) == 1
     assert flush(engine, settings).sent == 0
     assert len(smtp.mails) == 1
 
@@ -179,7 +135,7 @@ def test_digest_waits_for_smtp_and_is_mailed_once_when_it_is_back(
 def test_rate_limited_post_waits_for_retry_after_then_is_delivered_once(
     kenv: Env, monkeypatch: pytest.MonkeyPatch, engine: Engine, receiver: Receiver
 ) -> None:
-    settings = configure(kenv, monkeypatch, {"KIZUNA_SLACK_WEBHOOK_URL": receiver.url})
+    settings = kenv.setenv(monkeypatch, KIZUNA_SLACK_WEBHOOK_URL=receiver.url)
     receiver.script = [(429, {"Retry-After": "2"}, b"rate_limited")]
     ingest(settings, engine, STADIUM_ITEM)
 
@@ -217,10 +173,8 @@ def test_rate_limited_post_waits_for_retry_after_then_is_delivered_once(
 def test_three_server_errors_then_success_deliver_one_message(
     kenv: Env, monkeypatch: pytest.MonkeyPatch, engine: Engine, receiver: Receiver
 ) -> None:
-    settings = configure(
-        kenv,
-        monkeypatch,
-        {"KIZUNA_SLACK_WEBHOOK_URL": receiver.url, "KIZUNA_ALERT_RETRY_BASE": "0.2"},
+    settings = kenv.setenv(
+        monkeypatch, KIZUNA_SLACK_WEBHOOK_URL=receiver.url, KIZUNA_ALERT_RETRY_BASE="0.2"
     )
     receiver.script = [(500, {}, b"internal_error")] * 3
     ingest(settings, engine, STADIUM_ITEM)
@@ -262,14 +216,14 @@ def test_sender_killed_between_claim_and_post_is_taken_over_after_the_lease(
         "KIZUNA_ALERT_LEASE_SECONDS": str(lease),
         "KIZUNA_SLACK_MIN_INTERVAL": "3",
     }
-    settings = configure(kenv, monkeypatch, values)
+    settings = kenv.setenv(monkeypatch, **values)
     ingest(settings, engine, STADIUM_ITEM, UXO_ITEM)
-    first_id, second_id = (r.id for r in outbox(engine))
+    first_id, second_id = (r.id for r in outbox_rows(engine))
 
     def stuck_on_second() -> bool:
         if len(receiver.posts) != 1:
             return False
-        status = {r.id: r.status for r in outbox(engine)}
+        status = {r.id: r.status for r in outbox_rows(engine)}
         return status == {first_id: "sent", second_id: "sending"}
 
     log = tmp_path / "flush.log"
@@ -315,7 +269,7 @@ def test_sender_killed_between_claim_and_post_is_taken_over_after_the_lease(
     texts = receiver.texts()
     assert sum(STADIUM in t for t in texts) == 1
     assert sum(UXO in t for t in texts) == 1
-    assert [r.status for r in outbox(engine)] == ["sent", "sent"]
+    assert [r.status for r in outbox_rows(engine)] == ["sent", "sent"]
 
     assert flush(engine, settings).sent == 0
     assert len(receiver.posts) == 2
@@ -332,37 +286,32 @@ def test_channel_that_always_fails_is_given_up_and_the_operator_is_mailed(
     smtp: SmtpServer,
     tmp_path: Path,
 ) -> None:
-    config = config_with_routes(
-        tmp_path,
-        [
-            {"key": "slack-instant", "channel": "slack", "kind": "instant", "min_tier": "match"},
-            {
-                "key": "team-slack",
-                "channel": "slack",
-                "kind": "instant",
-                "min_tier": "match",
-                "webhook_env": "KIZUNA_TEST_TEAM_WEBHOOK",
-            },
-            {"key": "ops-email", "channel": "email", "kind": "ops"},
-        ],
-    )
+    routes = [
+        {"key": "slack-instant", "channel": "slack", "kind": "instant", "min_tier": "match"},
+        {
+            "key": "team-slack",
+            "channel": "slack",
+            "kind": "instant",
+            "min_tier": "match",
+            "webhook_env": "KIZUNA_TEST_TEAM_WEBHOOK",
+        },
+        {"key": "ops-email", "channel": "email", "kind": "ops"},
+    ]
+    config = config_dir(tmp_path, {"alerts.yaml": {"routes": routes}})
     receiver.status, receiver.body = 500, b"internal_error"
     with webhook_receiver() as team:
-        settings = configure(
-            kenv,
+        settings = kenv.setenv(
             monkeypatch,
-            {
-                **smtp.env(),
-                "KIZUNA_CONFIG_DIR": str(config),
-                "KIZUNA_SLACK_WEBHOOK_URL": receiver.url,
-                "KIZUNA_TEST_TEAM_WEBHOOK": team.url,
-                "KIZUNA_OPS_EMAIL_TO": OPERATOR,
-                "KIZUNA_ALERT_MAX_ATTEMPTS": "2",
-                "KIZUNA_ALERT_RETRY_BASE": "0.2",
-            },
+            **smtp.env(),
+            KIZUNA_CONFIG_DIR=str(config),
+            KIZUNA_SLACK_WEBHOOK_URL=receiver.url,
+            KIZUNA_TEST_TEAM_WEBHOOK=team.url,
+            KIZUNA_OPS_EMAIL_TO=OPERATOR,
+            KIZUNA_ALERT_MAX_ATTEMPTS="2",
+            KIZUNA_ALERT_RETRY_BASE="0.2",
         )
         ingest(settings, engine, STADIUM_ITEM)
-        assert sorted(r.route for r in outbox(engine)) == ["slack-instant", "team-slack"]
+        assert sorted(r.route for r in outbox_rows(engine)) == ["slack-instant", "team-slack"]
 
         first = ok(kenv.run("alerts", "flush"))
         assert "sent 1" in first.stdout and "retrying later 1" in first.stdout
@@ -422,15 +371,12 @@ def test_blocked_source_raises_one_ops_alert_not_one_per_crawl(
     )
     config = lab.config_dir()
     with FixtureServer(FixtureSite.load(tmp_path / "lab/cloudflare")) as server:
-        settings = configure(
-            kenv,
+        settings = kenv.setenv(
             monkeypatch,
-            {
-                "KIZUNA_CONFIG_DIR": str(config),
-                "KIZUNA_MIRRORS": f"{server.site.origin}={server.base_url}",
-                "KIZUNA_OFFLINE": "1",
-                "KIZUNA_OPS_SLACK_WEBHOOK_URL": receiver.url,
-            },
+            KIZUNA_CONFIG_DIR=str(config),
+            KIZUNA_MIRRORS=f"{server.site.origin}={server.base_url}",
+            KIZUNA_OFFLINE="1",
+            KIZUNA_OPS_SLACK_WEBHOOK_URL=receiver.url,
         )
         crawled = kenv.run("crawl", "cloudflare")
         assert "cloudflare (blocked)" in crawled.stderr, crawled.stdout + crawled.stderr
@@ -445,5 +391,5 @@ def test_blocked_source_raises_one_ops_alert_not_one_per_crawl(
         assert "cloudflare (blocked)" in again.stderr, again.stdout + again.stderr
         assert flush(engine, settings).sent == 0
     assert len(receiver.posts) == 1
-    ops = [r for r in outbox(engine) if r.kind == "ops"]
+    ops = outbox_rows(engine, kind="ops")
     assert [(r.route, r.status) for r in ops] == [("ops-slack", "sent")]

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from alerts.digest import compose
 from alerts.digests import upcoming_day
@@ -19,9 +19,8 @@ from alerts.slack import FALLBACK_LIMIT, HEADER_LIMIT, MAX_BLOCKS, SECTION_LIMIT
 from alerts.views import HitView, StoryView
 from config.settings import Settings, get_settings
 from kizuna.ingest import Ingestor
-from storage.models import Outbox
 
-from alerting import Receiver
+from alerting import Receiver, aware, outbox_rows
 from conftest import Env
 
 EVIL_TITLE = 'Japan & Laos <script>alert("x")</script> deal > expectations <!channel>'
@@ -152,20 +151,9 @@ def test_digest_escapes_html_but_not_text(kenv: Env, engine: Engine) -> None:
 
 @pytest.fixture
 def slack_settings(kenv: Env, receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("KIZUNA_SLACK_WEBHOOK_URL", receiver.url)
-    get_settings.cache_clear()
-    settings = get_settings()
+    settings = kenv.setenv(monkeypatch, KIZUNA_SLACK_WEBHOOK_URL=receiver.url)
     assert settings.slack_webhook_url is not None
     return settings
-
-
-def outbox_rows(engine: Engine) -> list[Outbox]:
-    with Session(engine) as session:
-        return list(session.exec(select(Outbox).order_by(Outbox.id)).all())  # type: ignore[arg-type]
-
-
-def aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def test_story_is_posted_exactly_once(

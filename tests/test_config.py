@@ -4,49 +4,30 @@ and one `error:` line naming what to fix, exit code 2 for bad usage, secrets nev
 from __future__ import annotations
 
 import re
-import shutil
-import socket
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import Env
-
-REPO = Path(__file__).resolve().parents[1]
+from alerting import free_port
+from conftest import REPO, Env, config_dir, one_error_line
 
 # Never reach a real site, whatever happens: refuse any request that is not to a mirror.
 OFFLINE = {"KIZUNA_OFFLINE": "1"}
 
 
-def config_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "config"
-    target.mkdir()
-    for path in (REPO / "config").glob("*.yaml"):
-        shutil.copy(path, target / path.name)
-    return target
-
-
-def one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1, f"expected one line on stderr, got:\n{proc.stderr}"
-    assert lines[0].startswith("error:"), lines[0]
-    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
-    return lines[0]
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def packaged_copy(tmp_path: Path, name: str) -> Path:
+    """A copy of the packaged registry `name`, to be broken, alone in a config dir (the
+    other registries are the packaged ones)."""
+    text = (REPO / "config" / name).read_text(encoding="utf-8")
+    return config_dir(tmp_path, {name: text}) / name
 
 
 # ---------------------------------------------------------------- (a) broken YAML
 
 
 def test_broken_yaml_names_file_and_line(kenv: Env, tmp_path: Path) -> None:
-    config = config_copy(tmp_path)
-    sources = config / "sources.yaml"
+    sources = packaged_copy(tmp_path, "sources.yaml")
+    config = sources.parent
     lines = sources.read_text(encoding="utf-8").splitlines()
     broken = next(i for i, line in enumerate(lines) if line.strip().startswith("max_pages:"))
     lines[broken] = "    max_pages: 5: 6"
@@ -87,8 +68,8 @@ def test_broken_yaml_names_file_and_line(kenv: Env, tmp_path: Path) -> None:
 def test_schema_error_names_file_entry_and_field(
     kenv: Env, tmp_path: Path, field: str, old: str, new: str
 ) -> None:
-    config = config_copy(tmp_path)
-    sources = config / "sources.yaml"
+    sources = packaged_copy(tmp_path, "sources.yaml")
+    config = sources.parent
     original = sources.read_text(encoding="utf-8")
     changed = re.sub(old, lambda _m: new, original, count=1)
     assert changed != original, "the fixture edit did not apply"
@@ -104,8 +85,8 @@ def test_schema_error_names_file_entry_and_field(
 
 
 def test_commitments_schema_error_names_the_commitment(kenv: Env, tmp_path: Path) -> None:
-    config = config_copy(tmp_path)
-    path = config / "commitments.yaml"
+    path = packaged_copy(tmp_path, "commitments.yaml")
+    config = path.parent
     original = path.read_text(encoding="utf-8")
     changed = original.replace("    paragraph: 18\n", "    paragraph: eighteen\n", 1)
     assert changed != original
@@ -132,8 +113,8 @@ def test_unknown_crawl_source(kenv: Env) -> None:
 def test_source_with_unknown_page_objects_is_refused_before_any_run_is_recorded(
     kenv: Env, tmp_path: Path
 ) -> None:
-    config = config_copy(tmp_path)
-    sources_file = config / "sources.yaml"
+    sources_file = packaged_copy(tmp_path, "sources.yaml")
+    config = sources_file.parent
     text = sources_file.read_text(encoding="utf-8")
     sources_file.write_text(text.replace("pages: kpl\n", "pages: kpl-v2\n", 1), encoding="utf-8")
     proc = kenv.run("crawl", "kpl-en", extra={"KIZUNA_CONFIG_DIR": str(config), **OFFLINE})
@@ -157,7 +138,7 @@ def test_unsupported_database_url(kenv: Env, url: str) -> None:
 
 
 def test_unreachable_postgresql(kenv: Env) -> None:
-    url = f"postgresql+psycopg://kizuna:dbpass-secret@127.0.0.1:{closed_port()}/kizuna"
+    url = f"postgresql+psycopg://kizuna:dbpass-secret@127.0.0.1:{free_port()}/kizuna"
     proc = kenv.run("db", "upgrade", extra={"KIZUNA_DATABASE_URL": url})
     assert proc.returncode == 1
     line = one_error_line(proc)
@@ -208,7 +189,7 @@ def test_bad_usage_exits_2(kenv: Env, args: tuple[str, ...]) -> None:
 
 
 def test_debug_shows_the_traceback(kenv: Env) -> None:
-    url = f"postgresql+psycopg://u:dbpass-secret@127.0.0.1:{closed_port()}/x"
+    url = f"postgresql+psycopg://u:dbpass-secret@127.0.0.1:{free_port()}/x"
     plain = kenv.run("db", "upgrade", extra={"KIZUNA_DATABASE_URL": url})
     debug = kenv.run("--debug", "db", "upgrade", extra={"KIZUNA_DATABASE_URL": url})
 

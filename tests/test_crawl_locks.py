@@ -12,22 +12,18 @@ import sys
 from datetime import timedelta
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from storage.crawl_locks import acquire, release
-from storage.models import CrawlLock, CrawlRun
+from storage.models import CrawlLock
 
 from alerting import wait_for
 from conftest import Env, mirrors_for
+from service_proc import runs
 
 
 def crawl_env(kpl_site: object) -> dict[str, str]:
     return {"KIZUNA_MIRRORS": mirrors_for(kpl_site), "KIZUNA_OFFLINE": "1"}
-
-
-def runs(engine: Engine) -> list[CrawlRun]:
-    with Session(engine) as session:
-        return list(session.exec(select(CrawlRun).order_by(col(CrawlRun.id))).all())
 
 
 def test_a_source_held_by_another_crawl_is_refused_and_then_free(

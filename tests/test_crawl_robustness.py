@@ -5,7 +5,6 @@ stored, and `source_health` names each source's state."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -17,7 +16,7 @@ from sqlmodel import select
 
 from kizuna.fixture_server import DEMO_SITES, FixtureServer, FixtureSite
 
-from conftest import REPO, Env
+from conftest import REPO, Env, config_dir
 from test_crawl import _export, summary_row
 
 BLOCKING = Path(__file__).resolve().parent / "fixtures/blocking"
@@ -90,14 +89,10 @@ class Lab:
         return origin
 
     def config_dir(self) -> Path:
-        config = self.root / "config"
-        shutil.copytree(REPO / "config", config, ignore=shutil.ignore_patterns("*.py", "__*"))
-        data = yaml.safe_load((config / "sources.yaml").read_text(encoding="utf-8"))
+        """A config dir whose sources.yaml holds kpl-en and the lab's sites."""
+        data = yaml.safe_load((REPO / "config" / "sources.yaml").read_text(encoding="utf-8"))
         kpl = [s for s in data["sources"] if s["key"] == "kpl-en"]
-        (config / "sources.yaml").write_text(
-            yaml.safe_dump({"sources": kpl + self.sources}, allow_unicode=True), "utf-8"
-        )
-        return config
+        return config_dir(self.root, {"sources.yaml": {"sources": kpl + self.sources}})
 
 
 def _ok_article(name: str, title: str) -> tuple[str, str]:

@@ -18,10 +18,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from alerts.digest import DEFAULT_TIME, latest_closed_day, window
-from alerts.digests import compose_for, queue_digests
+from alerts.digests import compose_for, queue_digests, upcoming_day
 from alerts.sender import flush
 from config.registry import Route
 from config.settings import Settings, load_settings
@@ -30,6 +29,7 @@ from storage.db import session_scope
 from storage.health import RunReport, record_run
 from storage.models import Outbox, SourceHealth, Story, utcnow
 
+from alerting import outbox_rows
 from conftest import Env
 
 VIENTIANE = ZoneInfo("Asia/Vientiane")
@@ -89,10 +89,10 @@ STUDENTS = item(
 ALL_STORIES = (STADIUM, UXO, VISA, HYDRO, VOLUNTEERS, STUDENTS)
 
 
-def inside(day: date, tz: ZoneInfo = VIENTIANE, at: time = DEFAULT_TIME) -> datetime:
-    """An instant in the middle of the digest window of `day`."""
-    start, end = window(day, at, tz)
-    return start + (end - start) / 2
+def inside(day: date) -> datetime:
+    """An instant in the middle of the digest window of `day` (07:30 the day before to 07:30
+    in Vientiane): 19:30 the evening before."""
+    return datetime.combine(day - timedelta(days=1), time(19, 30), VIENTIANE).astimezone(UTC)
 
 
 def digest_route(key: str = "desk", **fields: Any) -> Route:
@@ -143,14 +143,7 @@ def newsroom(engine: Engine, settings: Settings) -> Newsroom:
 
 
 def digest_rows(engine: Engine, route: str = "desk") -> list[Outbox]:
-    with Session(engine) as session:
-        return list(
-            session.exec(
-                select(Outbox)
-                .where(Outbox.route == route, Outbox.kind == "digest")
-                .order_by(col(Outbox.id))
-            ).all()
-        )
+    return outbox_rows(engine, route=route, kind="digest")
 
 
 def text_of(row: Outbox) -> str:
@@ -326,14 +319,9 @@ def test_route_filters_decide_what_the_digest_holds(
 # ---------------------------------------------------------------- updates and source health
 
 
-def open_day() -> date:
-    """The digest day whose window holds the present moment."""
-    return latest_closed_day(utcnow(), DEFAULT_TIME, VIENTIANE) + timedelta(days=1)
-
-
 def queue_open_day(engine: Engine, settings: Settings, route: Route) -> str:
     """Queue the digest of the window holding now (as the scheduler will once it closes)."""
-    day = open_day()
+    day = upcoming_day(route, settings)
     queued = queue_digests(engine, settings, [route], now=utcnow() + timedelta(days=1))
     assert outcomes(queued) == [(day, "queued")]
     (row,) = [r for r in digest_rows(engine, route.key) if r.digest_day == day]
@@ -367,8 +355,9 @@ def test_changed_pages_of_earlier_stories_are_listed_as_updates(
     )
     assert "== ¶18 " not in text  # the earlier story is not news again
     # The day before did not see the change.
+    day_before = upcoming_day(digest_route(), settings) - timedelta(days=1)
     with Session(engine) as session:
-        before = compose_for(session, digest_route(), open_day() - timedelta(days=1), settings)
+        before = compose_for(session, digest_route(), day_before, settings)
     assert before.updates == []
 
 
@@ -419,7 +408,8 @@ def test_a_recovery_after_the_window_is_not_reported_in_an_earlier_digest(
 ) -> None:
     record(engine, "vientiane-times", ok=False)
     record(engine, "vientiane-times", ok=True)  # degraded -> ok, just now
-    earlier = open_day() - timedelta(days=2)  # closed two days ago, caught up late
+    # Closed two days ago, caught up late.
+    earlier = upcoming_day(digest_route(), settings) - timedelta(days=2)
 
     with Session(engine) as session:
         digest = compose_for(session, digest_route(), earlier, settings)

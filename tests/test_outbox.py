@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from alerts.outbox import (
     Claimed,
@@ -26,22 +25,11 @@ from alerts.outbox import (
     release,
 )
 from storage.db import make_engine, session_scope
-from storage.migrate import upgrade
 from storage.models import Outbox, utcnow
 
+from alerting import aware, outbox_rows
+
 LEASE = 300.0
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    eng = make_engine(database_url)
-    upgrade(eng)
-    yield eng
-    eng.dispose()
-
-
-def aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def add_rows(engine: Engine, n: int, *, prefix: str = "r") -> list[int]:
@@ -55,12 +43,7 @@ def add_rows(engine: Engine, n: int, *, prefix: str = "r") -> list[int]:
                 idempotency_key=f"{prefix}:{i}",
                 payload={"n": i},
             )
-    return [r.id for r in rows(engine) if r.id is not None]
-
-
-def rows(engine: Engine) -> list[Outbox]:
-    with Session(engine) as session:
-        return list(session.exec(select(Outbox).order_by(col(Outbox.id))).all())
+    return [r.id for r in outbox_rows(engine) if r.id is not None]
 
 
 def row(engine: Engine, row_id: int) -> Outbox:
@@ -112,7 +95,7 @@ def test_concurrent_claimers_take_every_row_exactly_once(engine: Engine, databas
     # More than one claimer got work: the test really raced.
     assert sum(1 for t in taken if t) >= 2
     # The database agrees: each row is leased to the claimer that got it.
-    by_id = {r.id: r for r in rows(engine)}
+    by_id = {r.id: r for r in outbox_rows(engine)}
     for c in claimed:
         current = by_id[c.id]
         assert current.status == "sending"
@@ -127,7 +110,7 @@ def test_claim_leases_no_more_rows_than_its_limit(engine: Engine, limit: int) ->
     ids = add_rows(engine, 5)
     batch = claim(engine, lease_seconds=LEASE, limit=limit)
     assert [c.id for c in batch] == ids[:limit]  # oldest due first
-    status = {r.id: r.status for r in rows(engine)}
+    status = {r.id: r.status for r in outbox_rows(engine)}
     assert [status[i] for i in ids] == ["sending"] * limit + ["pending"] * (5 - limit)
     # The rest are there for the next claim (another sender, or the next loop of flush).
     assert [c.id for c in claim(engine, lease_seconds=LEASE, limit=limit)] == ids[limit : 2 * limit]
@@ -234,7 +217,6 @@ def test_backoff_stays_between_half_and_all_of_the_capped_delay(attempts: int) -
 def test_backoff_grows_until_the_cap() -> None:
     base, cap = 2.0, 30.0
     upper = [min(cap, base * 2 ** (n - 1)) for n in range(1, 8)]
-    assert upper == [2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0]
     for n, delay in enumerate(upper, start=1):
         assert delay / 2 <= backoff(n, base, cap) <= delay
 
@@ -256,7 +238,7 @@ def test_enqueue_with_the_same_key_twice_adds_one_row(engine: Engine) -> None:
         assert not put(session, 2)
         # The same transaction may try again (a re-run of one crawl): still nothing added.
         assert not put(session, 3)
-    (only,) = rows(engine)
+    (only,) = outbox_rows(engine)
     assert only.payload == {"v": 1} and only.status == "pending" and only.attempts == 0
 
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from spiders.dates import date_from_url as date_in_url
+from spiders.dates import date_from_url
 from spiders.flow import article_item
 from spiders.pages.mod import ExtractionError, ModArticlePage, ModListingPage
 from spiders.scope import in_scope
@@ -63,12 +63,12 @@ def test_japanese_page_without_date_line_takes_the_url_date() -> None:
     assert item.published_at == "2026-03-05T00:00:00+09:00"
 
 
-def test_date_in_url() -> None:
+def test_date_from_url() -> None:
     tz = ZoneInfo("Asia/Tokyo")
-    when = date_in_url(ORIGIN + "/j/press/news/2025/11/01a.html", tz)
+    when = date_from_url(ORIGIN + "/j/press/news/2025/11/01a.html", tz)
     assert when is not None and when.date() == date(2025, 11, 1)
-    assert date_in_url(ORIGIN + "/j/press/news/2025/13/01a.html", tz) is None
-    assert date_in_url(ORIGIN + EN_ADMM, tz) is None  # year and month only
+    assert date_from_url(ORIGIN + "/j/press/news/2025/13/01a.html", tz) is None
+    assert date_from_url(ORIGIN + EN_ADMM, tz) is None  # year and month only
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,6 @@ CONNECT it tunnelled.
 from __future__ import annotations
 
 import contextlib
-import shutil
 import socket
 import socketserver
 import threading
@@ -23,7 +22,7 @@ import yaml
 
 from kizuna.fixture_server import DEMO_SITES, FixtureServer, FixtureSite
 
-from conftest import REPO, Env
+from conftest import REPO, Env, config_dir
 from test_crawl import _export
 
 
@@ -96,14 +95,11 @@ def proxied_kpl(tmp_path: Path) -> Iterator[tuple[str, list[str], Path]]:
 
 
 def _kpl_only_config(tmp_path: Path) -> Path:
-    config = tmp_path / "config"
-    shutil.copytree(REPO / "config", config, ignore=shutil.ignore_patterns("*.py", "__*"))
-    data = yaml.safe_load((config / "sources.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((REPO / "config" / "sources.yaml").read_text(encoding="utf-8"))
     data["sources"] = [s for s in data["sources"] if s["key"] == "kpl-en"]
     # The "site" is on this machine: no need to be slow or to retry a failed lookup.
     data["sources"][0]["politeness"] = {"delay": 0, "retries": 0}
-    (config / "sources.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
-    return config
+    return config_dir(tmp_path, {"sources.yaml": data})
 
 
 def test_crawl_goes_through_https_proxy(kenv: Env, proxied_kpl, tmp_path: Path) -> None:

@@ -33,17 +33,17 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from config.settings import Settings
-from kizuna.fixture_server import DEMO_SITES, FixtureServer, FixtureSite
+from kizuna.fixture_server import FixtureServer
 from kizuna.scrapyd_runner import EXIT_MARK
 from scheduler.runners import CrawlRunner
 from scheduler.scrapyd import Node, ScrapydRunner
 from storage.crawl_locks import acquire, release
 from storage.db import make_engine
-from storage.models import Article, CommitmentRow, CrawlLock, CrawlRun, Match
+from storage.models import Article, CommitmentRow, CrawlLock, Match
 
 from alerting import free_port, wait_for
 from conftest import REPO, Env, empty_database, mirrors_for
-from service_proc import Service, fast_config
+from service_proc import Service, fast_config, runs, slow_kpl
 
 USER, PASSWORD = "kizuna-ops", "n0de-Secret-7781"
 WRONG = "wrong-pass-123"
@@ -159,11 +159,6 @@ def stored(engine: Engine) -> dict[str, Any]:
                 for m, c in matches
             ),
         }
-
-
-def runs(engine: Engine) -> list[CrawlRun]:
-    with Session(engine) as session:
-        return list(session.exec(select(CrawlRun).order_by(col(CrawlRun.id))).all())
 
 
 def lock_of(engine: Engine, source: str) -> CrawlLock | None:
@@ -291,27 +286,22 @@ def test_no_reachable_node_is_a_failed_run_not_an_exception(
 
 
 @pytest.fixture
-def slow_kpl() -> Iterator[FixtureServer]:
+def slow_site() -> Iterator[FixtureServer]:
     """The KPL fixture site with article pages that take 1.5 s each (12 of them, one at a
     time per site: a crawl of about 20 s)."""
-    site = FixtureSite.load(DEMO_SITES / "kpl")
-    site.routes = {
-        key: dataclasses.replace(route, delay=1.5) if "detail" in key else route
-        for key, route in site.routes.items()
-    }
-    with FixtureServer(site) as server:
+    with FixtureServer(slow_kpl(listing_delay=0.0, detail_delay=1.5)) as server:
         yield server
 
 
 def test_stop_cancels_a_running_job_after_grace_and_the_lock_is_released(
     kenv: Env,
     engine: Engine,
-    slow_kpl: FixtureServer,
+    slow_site: FixtureServer,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO)
-    with scrapyd_node(tmp_path / "node", node_env(kenv, slow_kpl)) as node:
+    with scrapyd_node(tmp_path / "node", node_env(kenv, slow_site)) as node:
         runner = ScrapydRunner([node.url], poll=0.2, cancel_grace=15)
         result: list[int] = []
         worker = threading.Thread(target=lambda: result.append(runner.run("kpl-en")))
@@ -320,7 +310,7 @@ def test_stop_cancels_a_running_job_after_grace_and_the_lock_is_released(
             # The crawl is under way on the node: it holds the lock and fetches articles.
             assert wait_for(lambda: lock_of(engine, "kpl-en") is not None, timeout=30)
             assert wait_for(
-                lambda: any("detail" in p.lower() for p in slow_kpl.site.requests), timeout=30
+                lambda: any("detail" in p.lower() for p in slow_site.site.requests), timeout=30
             )
             started = time.monotonic()
             runner.stop(grace=1.0)
@@ -350,11 +340,11 @@ def test_stop_cancels_a_running_job_after_grace_and_the_lock_is_released(
 
 
 def test_a_job_past_the_time_limit_is_cancelled(
-    kenv: Env, engine: Engine, slow_kpl: FixtureServer, tmp_path: Path
+    kenv: Env, engine: Engine, slow_site: FixtureServer, tmp_path: Path
 ) -> None:
     """Cancelled mid-crawl (Scrapy stops it and records the run as stopped), or while it
     starts up (it dies, and the runner closes its run and frees its lock)."""
-    with scrapyd_node(tmp_path / "node", node_env(kenv, slow_kpl)) as node:
+    with scrapyd_node(tmp_path / "node", node_env(kenv, slow_site)) as node:
         for limit in (8.0, 0.5):
             runner = ScrapydRunner(
                 [node.url], poll=0.1, time_limit=limit, cancel_grace=15, engine=engine
@@ -374,13 +364,12 @@ def test_a_job_past_the_time_limit_is_cancelled(
 
 
 def test_the_service_dispatches_its_scheduled_crawls_to_scrapyd(
-    kenv: Env, tmp_path: Path, kpl_site: FixtureServer
+    kenv: Env, engine: Engine, tmp_path: Path, kpl_site: FixtureServer
 ) -> None:
     """`kizuna run` with KIZUNA_SCRAPYD_URLS: the crawl runs on the node, not in a child of
     the service, and lands in the shared database like a local one."""
     config = fast_config(tmp_path, schedules={"kpl-en": "every 2s"})
     env = {**node_env(kenv, kpl_site), "KIZUNA_CONFIG_DIR": str(config)}
-    engine = make_engine(kenv.vars["KIZUNA_DATABASE_URL"])
     with scrapyd_node(tmp_path / "node", env) as node:
         service = Service.start(
             kenv.cwd,
@@ -388,19 +377,14 @@ def test_the_service_dispatches_its_scheduled_crawls_to_scrapyd(
         )
         try:
             assert service.wait_for_line("crawls run on: scrapyd"), service.output()
-
-            def crawled() -> bool:
-                with Session(engine) as session:
-                    done = session.exec(select(CrawlRun).where(col(CrawlRun.status) == "ok")).all()
-                    return any(r.trigger == "scheduled" for r in done)
-
-            assert wait_for(crawled, timeout=60), service.output()
+            assert wait_for(
+                lambda: runs(engine, status="ok", trigger="scheduled") != [], timeout=60
+            ), service.output()
             jobs = node.api("listjobs.json", project="kizuna")
             assert any(j["spider"] == "kpl-en" for j in jobs["finished"] + jobs["running"])
             with Session(engine) as session:
                 assert len(session.exec(select(Article)).all()) == 12
         finally:
             code, _ = service.terminate()
-    engine.dispose()
     assert code == 0, service.output()
     assert PASSWORD not in service.output()

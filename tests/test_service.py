@@ -10,9 +10,10 @@ import sys
 import time
 from datetime import timedelta
 
-from storage.db import make_engine, session_scope
+from sqlalchemy.engine import Engine
+
+from storage.db import session_scope
 from storage.heartbeat import beat
-from storage.migrate import upgrade
 from storage.models import ServiceHeartbeat, utcnow
 
 from alerting import wait_for
@@ -53,20 +54,17 @@ def test_service_schedules_sources_and_stops_on_sigterm(kenv: Env) -> None:
     assert after.returncode == 1 and "not running" in after.stderr
 
 
-def test_health_fails_without_a_service_and_on_a_stale_heartbeat(kenv: Env) -> None:
+def test_health_fails_without_a_service_and_on_a_stale_heartbeat(kenv: Env, engine: Engine) -> None:
     never = kenv.run("health")
     assert never.returncode == 1
     assert "no service heartbeat" in never.stderr
 
-    engine = make_engine(kenv.vars["KIZUNA_DATABASE_URL"])
-    upgrade(engine)
     beat(engine, "host-a:123")
     assert kenv.run("health").returncode == 0
     with session_scope(engine) as session:
         row = session.get(ServiceHeartbeat, "host-a:123")
         assert row is not None
         row.beat_at = utcnow() - timedelta(minutes=10)  # the service hung ten minutes ago
-    engine.dispose()
     stale = kenv.run("health")
     assert stale.returncode == 1
     assert "stale" in stale.stderr and "host-a:123" in stale.stderr

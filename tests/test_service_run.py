@@ -6,7 +6,6 @@ scheduled one holds the source, SIGTERM within the grace period, crawl children 
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import signal
 from collections.abc import Iterator
@@ -16,38 +15,21 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from kizuna.fixture_server import DEMO_SITES, FixtureServer, FixtureSite
+from kizuna.fixture_server import FixtureServer
 from storage.db import session_scope
 from storage.models import Article, CrawlLock, CrawlRun, ServiceHeartbeat, SourceHealth
 
-from alerting import Receiver, SmtpServer, smtp_server, wait_for
+from alerting import Receiver, SmtpServer, wait_for
 from conftest import Env, mirrors_for
-from service_proc import Service, clock_in, fast_config
+from service_proc import Service, clock_in, fast_config, runs, slow_kpl
 
 ZONE = "Asia/Vientiane"
 KPL_ARTICLES = 12  # distinct articles on the KPL fixture site (one linked twice)
 
 
-def slow_kpl(listing_delay: float, detail_delay: float) -> FixtureSite:
-    """The KPL fixture site, answering its listing and article pages slowly."""
-    site = FixtureSite.load(DEMO_SITES / "kpl")
-    for key, route in list(site.routes.items()):
-        if "news.aspx" in key:
-            site.routes[key] = dataclasses.replace(route, delay=listing_delay)
-        elif "detail.aspx" in key:
-            site.routes[key] = dataclasses.replace(route, delay=detail_delay)
-    return site
-
-
 @pytest.fixture
 def slow_site() -> Iterator[FixtureServer]:
     with FixtureServer(slow_kpl(listing_delay=1.5, detail_delay=0.3)) as server:
-        yield server
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with smtp_server() as server:
         yield server
 
 
@@ -62,12 +44,6 @@ def service_env(kenv: Env, config: Path, site: FixtureServer, **extra: str) -> d
         "KIZUNA_BACKFILL_DAYS": "100000",  # the fixture stories are from 2025
         **extra,
     }
-
-
-def runs(engine: Engine, **where: object) -> list[CrawlRun]:
-    with session_scope(engine) as session:
-        rows = session.exec(select(CrawlRun).order_by(CrawlRun.id)).all()  # type: ignore[arg-type]
-        return [r for r in rows if all(getattr(r, k) == v for k, v in where.items())]
 
 
 def locks(engine: Engine) -> list[CrawlLock]:

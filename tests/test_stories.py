@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,8 +17,9 @@ from config.settings import get_settings
 from kizuna.ingest import Ingestor
 from storage.db import make_engine
 from storage.migrate import upgrade
-from storage.models import Article, ArticleRevision, Outbox, Story
+from storage.models import Article, ArticleRevision, Story
 
+from alerting import outbox_rows
 from conftest import Env
 
 WIRE = (
@@ -66,17 +66,12 @@ SENDOFF = (
 )
 
 
-@pytest.fixture
-def engine(kenv: Env, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    monkeypatch.setenv("KIZUNA_SLACK_BACKEND", "file")
-    # The wire items are dated 2025: keep the backfill rule (tests/test_alert_routing.py)
-    # from holding back the instant alerts these tests count.
-    monkeypatch.setenv("KIZUNA_BACKFILL_DAYS", "100000")
-    get_settings.cache_clear()
-    eng = make_engine(get_settings().database_url)
-    upgrade(eng)
-    yield eng
-    eng.dispose()
+@pytest.fixture(autouse=True)
+def instant_alerts(kenv: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Instant alerts are queued (to files) for every story, in this process and the
+    `kizuna` children. The wire items are dated 2025: the backfill rule
+    (tests/test_alert_routing.py) must not hold back the alerts these tests count."""
+    kenv.setenv(monkeypatch, KIZUNA_SLACK_BACKEND="file", KIZUNA_BACKFILL_DAYS="100000")
 
 
 @pytest.fixture
@@ -93,11 +88,6 @@ def _stories(engine: Engine) -> dict[int, list[Article]]:
     return out
 
 
-def _outbox(engine: Engine) -> list[Outbox]:
-    with Session(engine) as s:
-        return list(s.exec(select(Outbox)).all())
-
-
 def test_one_wire_story_on_three_outlets_is_one_story_and_one_alert(
     ingestor: Ingestor, engine: Engine
 ) -> None:
@@ -106,7 +96,7 @@ def test_one_wire_story_on_three_outlets_is_one_story_and_one_alert(
     assert [r.story_join for r in results] == ["first", "near-copy", "near-copy"]
     stories = _stories(engine)
     assert len(stories) == 1
-    assert len(_outbox(engine)) == 1
+    assert len(outbox_rows(engine)) == 1
     # The agency that wrote the story leads it, though the press copy arrived first.
     with Session(engine) as s:
         story = s.exec(select(Story)).one()
@@ -184,9 +174,9 @@ def test_changed_page_is_a_revision_with_one_update_alert(
         article = s.exec(select(Article)).one()
         assert article.revision == 2 and "1.25 billion" in article.text
         assert "1.2 billion yen" in s.exec(select(ArticleRevision)).one().text
-    kinds = sorted(o.kind for o in _outbox(engine))
+    kinds = sorted(o.kind for o in outbox_rows(engine))
     assert kinds == ["instant", "update"]
-    update = next(o for o in _outbox(engine) if o.kind == "update")
+    update = next(o for o in outbox_rows(engine) if o.kind == "update")
     message = story_message(StoryView.from_json(update.payload["view"]))
     assert message["blocks"][0]["text"]["text"].startswith("Updated")
 
@@ -196,7 +186,7 @@ def test_typo_fix_is_a_revision_without_an_alert(ingestor: Ingestor, engine: Eng
     fixed = dict(KPL, text=WIRE.replace("expected to start", "expected to begin"))
     result = ingestor.ingest(fixed)
     assert result.status == "updated" and result.alerts == 0
-    assert [o.kind for o in _outbox(engine)] == ["instant"]
+    assert [o.kind for o in outbox_rows(engine)] == ["instant"]
 
 
 def test_two_processes_ingesting_copies_at_once_make_one_story_each(
@@ -285,17 +275,18 @@ def test_a_template_filled_in_for_another_grant_is_another_story(
     assert len(_stories(engine)) == 2
 
 
-def test_lead_order_is_configurable(kenv: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_lead_order_is_configurable(
+    kenv: Env, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A newsroom that wants the press version first says so in KIZUNA_LEAD_ORDER."""
-    monkeypatch.setenv("KIZUNA_LEAD_ORDER", "press,agency,official,think-tank,aggregator")
-    get_settings.cache_clear()
-    eng = make_engine(get_settings().database_url)
-    upgrade(eng)
-    ingestor = Ingestor(eng, get_settings())
+    settings = kenv.setenv(
+        monkeypatch, KIZUNA_LEAD_ORDER="press,agency,official,think-tank,aggregator"
+    )
+    ingestor = Ingestor(engine, settings)
     ingestor.source_kinds["vientiane-times"] = "press"
     for item in (KPL, VIENTIANE_TIMES):
         ingestor.ingest(dict(item))
-    with Session(eng) as s:
+    with Session(engine) as s:
         story = s.exec(select(Story)).one()
         lead = s.get(Article, story.lead_article_id)
         assert lead is not None and lead.source == "vientiane-times"
