@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, insert, or_, tuple_
+from sqlalchemy import ColumnElement, and_, bindparam, func, insert, or_
 from sqlmodel import Session, col, select
 
 from config.registry import SOURCE_KINDS
@@ -32,6 +32,7 @@ from storage.events import (
     same_event,
 )
 from storage.fingerprints import (
+    BANDS,
     NEAR_COPY_SIMILARITY,
     band_buckets,
     material_text,
@@ -148,11 +149,48 @@ def _by_exact(session: Session, fp: Fingerprint) -> Join | None:
     return None
 
 
+def _band_probe() -> Any:
+    """Article ids sharing a bucket in any band. One equality pair per band, OR-ed: SQLite
+    answers a row-value IN with a full scan of lsh_band (a cost growing with the corpus),
+    but each OR-ed pair with an index probe. Built once, so it is compiled once."""
+    pairs = (
+        and_(col(LshBand.band) == bindparam(f"b{i}"), col(LshBand.bucket) == bindparam(f"k{i}"))
+        for i in range(BANDS)
+    )
+    return select(LshBand.article_id).where(or_(*pairs)).distinct().limit(MAX_CANDIDATES)
+
+
+def _anchor_probe(dated: bool) -> Any:
+    """Articles sharing anchors with a newcomer, best-connected first. For a dated newcomer,
+    two index ranges on (anchor, day), OR-ed at the top so SQLite probes both instead of
+    reading every row of a common anchor."""
+    anchor = col(EventAnchor.anchor)
+    keys: Any = bindparam("keys", expanding=True)
+    where: ColumnElement[bool] = anchor.in_(keys)
+    if dated:
+        near = col(EventAnchor.day).between(bindparam("first"), bindparam("last"))
+        where = or_(and_(anchor.in_(keys), near), and_(anchor.in_(keys), col(EventAnchor.day) == 0))
+    shared = func.count().label("shared")
+    return (
+        select(EventAnchor.article_id, shared)
+        .where(where)
+        .group_by(col(EventAnchor.article_id))
+        .order_by(shared.desc(), col(EventAnchor.article_id).desc())
+        .limit(MAX_EVENT_CANDIDATES)
+    )
+
+
+_BAND_PROBE = _band_probe()
+_ANCHOR_PROBE = {dated: _anchor_probe(dated) for dated in (False, True)}
+
+
 def _by_near_copy(session: Session, fp: Fingerprint) -> Join | None:
     if not fp.copyable:
         return None
-    probe = tuple_(col(LshBand.band), col(LshBand.bucket)).in_(fp.bands)
-    ids = session.exec(select(LshBand.article_id).where(probe).distinct().limit(MAX_CANDIDATES))
+    params: dict[str, int] = {}
+    for i, (band, bucket) in enumerate(fp.bands):
+        params[f"b{i}"], params[f"k{i}"] = band, bucket
+    ids = session.exec(_BAND_PROBE, params=params)
     candidates = list(ids.all())
     if not candidates:
         return None
@@ -176,18 +214,11 @@ def _by_event(session: Session, fp: Fingerprint, cache: SignatureCache) -> Join 
     keys = list(fp.event_keys)
     if not keys:
         return None
-    where: ColumnElement[bool] = col(EventAnchor.anchor).in_(keys)
+    params: dict[str, Any] = {"keys": keys}
     if fp.day is not None:
-        near = col(EventAnchor.day).between(fp.day - EVENT_WINDOW_DAYS, fp.day + EVENT_WINDOW_DAYS)
-        where = and_(where, or_(near, col(EventAnchor.day) == 0))
-    shared = func.count().label("shared")
-    ranked = session.exec(
-        select(EventAnchor.article_id, shared)
-        .where(where)
-        .group_by(col(EventAnchor.article_id))
-        .order_by(shared.desc(), col(EventAnchor.article_id).desc())
-        .limit(MAX_EVENT_CANDIDATES)
-    ).all()
+        params["first"] = fp.day - EVENT_WINDOW_DAYS
+        params["last"] = fp.day + EVENT_WINDOW_DAYS
+    ranked = session.exec(_ANCHOR_PROBE[fp.day is not None], params=params).all()
     if not ranked:
         return None
     best: Join | None = None
