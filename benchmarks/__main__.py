@@ -1,7 +1,11 @@
 """`python -m benchmarks [names...] [--scale F] [--output PATH]`: run the benchmarks, print
 a table, write the results (a JSON list of {name, value, unit, baseline, ratio}).
 
-Exits 1 when a ratio exceeds its limit or a benchmark fails.
+Without --scale each benchmark runs at its own `DEFAULT_SCALE` (1 unless the module says
+otherwise: the sizes of issue 8 that fit in `make bench`'s ten minutes); `--scale 1` runs
+every benchmark at the issue's full sizes (`make bench-full`).
+
+Exits 1 when a ratio is outside its bounds or a benchmark fails.
 """
 
 from __future__ import annotations
@@ -47,9 +51,11 @@ def _number(value: float | None) -> str:
 
 
 def _verdict(metric: Metric) -> str:
-    if metric.limit is None:
+    if not metric.judged:
         return ""
-    return f"{'FAIL' if metric.failed else 'ok'} (≤ {metric.limit:g})"
+    bounds = [f"≥ {metric.floor:g}"] if metric.floor is not None else []
+    bounds += [f"≤ {metric.limit:g}"] if metric.limit is not None else []
+    return f"{'FAIL' if metric.failed else 'ok'} ({', '.join(bounds)})"
 
 
 def print_table(metrics: list[Metric]) -> None:
@@ -92,18 +98,23 @@ def main(argv: list[str] | None = None) -> int:
         help=f"benchmarks to run (default: all of {', '.join(available)})",
     )
     parser.add_argument(
-        "--scale", type=float, default=1.0, help="multiply item counts (0.01 for a smoke run)"
+        "--scale",
+        type=float,
+        default=None,
+        help="multiply every benchmark's full sizes (0.01 for a smoke run; default: each "
+        "benchmark's DEFAULT_SCALE)",
     )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="results JSON file")
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in available]
     if unknown:
         parser.error(f"unknown benchmark(s) {', '.join(unknown)}; known: {', '.join(available)}")
-    if args.scale <= 0:
+    if args.scale is not None and args.scale <= 0:
         parser.error("--scale must be positive")
 
     print(
-        f"benchmarks at scale {args.scale:g} on {platform.python_implementation()} "
+        f"benchmarks at {'default scales' if args.scale is None else f'scale {args.scale:g}'}"
+        f" on {platform.python_implementation()} "
         f"{platform.python_version()}, {os.cpu_count()} CPUs",
         flush=True,
     )
@@ -111,10 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     failed: list[str] = []
     for name in args.names or list(available):
         module = available[name]
-        print(f"{name}: {getattr(module, 'DESCRIPTION', '')}", flush=True)
+        scale = args.scale if args.scale is not None else getattr(module, "DEFAULT_SCALE", 1.0)
+        print(f"{name} (scale {scale:g}): {getattr(module, 'DESCRIPTION', '')}", flush=True)
         started = time.monotonic()
         try:
-            results = module.run(args.scale)
+            results = module.run(scale)
         except Exception:
             traceback.print_exc()
             failed.append(f"{name} (error)")

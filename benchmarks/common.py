@@ -28,23 +28,40 @@ class Metric:
     baseline: float | None = None
     ratio: float | None = None
     limit: float | None = None
+    floor: float | None = None
 
     @classmethod
     def compared(
-        cls, name: str, value: float, unit: str, baseline: float, limit: float | None = None
+        cls,
+        name: str,
+        value: float,
+        unit: str,
+        baseline: float,
+        limit: float | None = None,
+        floor: float | None = None,
     ) -> Metric:
         """A figure judged against a baseline measured in the same run."""
         ratio = value / baseline if baseline else None
-        return cls(name, value, unit, baseline, ratio, limit)
+        return cls(name, value, unit, baseline, ratio, limit, floor)
+
+    @property
+    def judged(self) -> bool:
+        return self.limit is not None or self.floor is not None
 
     @property
     def failed(self) -> bool:
-        return self.limit is not None and (self.ratio is None or self.ratio > self.limit)
+        if not self.judged:
+            return False
+        if self.ratio is None:
+            return True
+        too_high = self.limit is not None and self.ratio > self.limit
+        too_low = self.floor is not None and self.ratio < self.floor
+        return too_high or too_low
 
     def as_json(self) -> dict[str, Any]:
         """The results.json object: name, value, unit, baseline, ratio."""
         record = asdict(self)
-        del record["limit"]
+        del record["limit"], record["floor"]
         return record
 
 
