@@ -36,19 +36,40 @@ class LexicalIndex:
             df.update(grams.keys())
         n = len(self.docs)
         self.idf = {g: math.log(1 + (n - f + 0.5) / (f + 0.5)) for g, f in df.items()}
+        # Each n-gram's term of the BM25 sum, per paragraph, and by n-gram.
+        self.weights = {key: self._weights(key) for key in self.docs}
+        self.postings: dict[str, list[tuple[str, float]]] = {}
+        for key, weights in self.weights.items():
+            for g, weight in weights.items():
+                self.postings.setdefault(g, []).append((key, weight))
+
+    def _weights(self, key: str) -> dict[str, float]:
+        length = self.lengths[key]
+        return {
+            g: self.idf[g] * tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / self.avg))
+            for g, tf in self.docs[key].items()
+        }
 
     def bm25(self, normalized_text: str, key: str) -> float:
-        doc, length = self.docs[key], self.lengths[key]
+        weights = self.weights[key]
         total = 0.0
         for g in set(ngrams(normalized_text)):
-            tf = doc.get(g)
-            if tf:
-                total += self.idf[g] * tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / self.avg))
+            weight = weights.get(g)
+            if weight is not None:
+                total += weight
         return total
+
+    def scores(self, normalized_text: str) -> dict[str, float]:
+        """BM25 of the text against every paragraph (each sum taken in the same order)."""
+        totals = dict.fromkeys(self.docs, 0.0)
+        for g in set(ngrams(normalized_text)):
+            for key, weight in self.postings.get(g, ()):
+                totals[key] += weight
+        return totals
 
     def top(self, normalized_text: str, k: int = 3) -> list[tuple[str, float]]:
         """The k most similar paragraphs with their z-scores (0 when nothing stands out)."""
-        scores = {key: self.bm25(normalized_text, key) for key in self.docs}
+        scores = self.scores(normalized_text)
         if len(scores) < 3:
             return []
         mean = sum(scores.values()) / len(scores)

@@ -16,10 +16,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from config.registry import Commitment, Negative, Rule
+from config.registry import Commitment, Rule
 from matching.lexical import LexicalIndex
 from matching.relevance import judge
-from matching.text import clip, clip_around, normalize, split_sentences, term_pattern
+from matching.text import (
+    Vocabulary,
+    clip,
+    clip_around,
+    normalize,
+    split_sentences,
+    term_pattern,
+)
 
 MATCH_WEIGHT = 1.5  # alias weight at which a commitment without rules is a `match`
 # Score bands, calibrated on tests/fixtures/eval/labelled.jsonl (make eval): a score is
@@ -82,19 +89,26 @@ class MatchResult:
 
 @dataclass(frozen=True)
 class _Sentences:
-    """The headline and the text's sentences, as written and normalised (index 0 = title)."""
+    """The headline and the text's sentences, as written and normalised (index 0 = title),
+    and the catalogue terms that can occur in them (`Vocabulary.candidates`): a term not
+    among them is in no sentence, so only those are searched."""
 
     raw: list[str]
     norm: list[str]
+    has_title: bool
+    terms: frozenset[str]
 
     @classmethod
-    def of(cls, title: str, text: str) -> _Sentences:
+    def of(cls, title: str, text: str, vocabulary: Vocabulary) -> _Sentences:
         raw = [title.strip()] if title and title.strip() else []
         has_title = bool(raw)
         raw += split_sentences(text or "")
-        return cls(raw, [normalize(s) for s in raw], has_title)
+        norm = [normalize(s) for s in raw]
+        return cls(raw, norm, has_title, vocabulary.candidates("\n".join(norm)))
 
-    has_title: bool = False
+    def only(self, terms: Iterable[str]) -> list[str]:
+        """`terms` that can occur here, in order (repeats kept)."""
+        return [t for t in terms if t in self.terms]
 
 
 def _present(terms: Iterable[str], text: str) -> list[str]:
@@ -122,6 +136,7 @@ class Matcher:
     def __init__(self, commitments: Iterable[Commitment]) -> None:
         self._catalogue = [_Compiled.of(c) for c in commitments]
         self._by_key = {c.commitment.key: c for c in self._catalogue}
+        self._vocabulary = Vocabulary(_catalogue_terms(self._catalogue))
         self._lexical = LexicalIndex(
             {
                 c.commitment.key: " ".join([c.commitment.title, c.commitment.text, *c.aliases])
@@ -135,7 +150,7 @@ class Matcher:
         relevance = judge(ntitle, nbody, home)
         if not relevance.relevant:
             return MatchResult(False, relevance.reason)
-        sentences = _Sentences.of(title or "", text or "")
+        sentences = _Sentences.of(title or "", text or "", self._vocabulary)
         hits = [h for c in self._catalogue if (h := self._hit(c, sentences, title or ""))]
         hits += self._lexical_hits({h.key for h in hits}, sentences, f"{ntitle} {nbody}")
         hits.sort(key=lambda h: (h.tier != "match", -h.score, h.paragraph))
@@ -198,19 +213,41 @@ class Matcher:
         return out
 
 
+@dataclass(frozen=True)
+class _Terms:
+    """A rule's terms that can occur in the item (`_Sentences.only`)."""
+
+    all: list[list[str]]
+    any: list[str]
+    any_required: bool
+    none: list[str]
+
+    @classmethod
+    def of(cls, rule: Rule, s: _Sentences) -> _Terms | None:
+        """None when the rule cannot hold anywhere in the item."""
+        groups = [s.only(group) for group in rule.all]
+        any_ = s.only(rule.any)
+        if not all(groups) or (rule.any and not any_):
+            return None
+        return cls(groups, any_, bool(rule.any), s.only(rule.none))
+
+
 def _fire(rule: Rule, s: _Sentences) -> tuple[Rule, int] | None:
     """(rule, evidence sentence index) when the rule holds."""
+    terms = _Terms.of(rule, s)
+    if terms is None:
+        return None
     if rule.within == "sentence":
         # Body sentences first: they say more than the headline that summarises them.
         for i in [*range(1, len(s.norm)), 0] if s.has_title else range(len(s.norm)):
-            if _holds(rule, s.norm[i]):
+            if _holds(terms, s.norm[i]):
                 return rule, i
         return None
     whole = " \n".join(s.norm)
-    if not _holds(rule, whole):
+    if not _holds(terms, whole):
         return None
-    terms = [t for group in rule.all for t in group]
-    best = max(range(len(s.norm)), key=lambda i: len(_present(terms, s.norm[i])))
+    named = [t for group in terms.all for t in group]
+    best = max(range(len(s.norm)), key=lambda i: len(_present(named, s.norm[i])))
     return rule, best
 
 
@@ -218,16 +255,19 @@ def _rule_terms(rule: Rule) -> list[str]:
     return [t for group in rule.all for t in group] + list(rule.any)
 
 
-def _holds(rule: Rule, text: str) -> bool:
+def _holds(terms: _Terms, text: str) -> bool:
     return (
-        all(_present(group, text) for group in rule.all)
-        and (not rule.any or bool(_present(rule.any, text)))
-        and not _present(rule.none, text)
+        all(_present(group, text) for group in terms.all)
+        and (not terms.any_required or bool(_present(terms.any, text)))
+        and not _present(terms.none, text)
     )
 
 
-def _claimed(negatives: list[Negative], sentence: str) -> bool:
-    return any(_present(n.terms, sentence) and not _present(n.unless, sentence) for n in negatives)
+def _claimed(negatives: list[tuple[list[str], list[str]]], sentence: str) -> bool:
+    """A near miss (terms, unless) claims the sentence."""
+    return any(
+        _present(terms, sentence) and not _present(unless, sentence) for terms, unless in negatives
+    )
 
 
 def _alias_evidence(
@@ -238,8 +278,14 @@ def _alias_evidence(
     fired: list[str] = []
     per_sentence = [0] * len(s.norm)
     subitem: str | None = None
-    usable = [not _claimed(c.commitment.negatives, n) for n in s.norm]
-    for alias in c.aliases:
+    aliases = s.only(c.aliases)
+    if not aliases:
+        return weight, fired, 0, subitem
+    negatives = [
+        (terms, s.only(n.unless)) for n in c.commitment.negatives if (terms := s.only(n.terms))
+    ]
+    usable = [not _claimed(negatives, n) for n in s.norm]
+    for alias in aliases:
         pattern = term_pattern(alias)
         found = [i for i, n in enumerate(s.norm) if usable[i] and pattern.search(n)]
         if not found:
@@ -252,6 +298,18 @@ def _alias_evidence(
             per_sentence[i] += 1
     best = max(range(len(per_sentence)), key=lambda i: per_sentence[i]) if per_sentence else 0
     return weight, fired, best, subitem
+
+
+def _catalogue_terms(catalogue: Iterable[_Compiled]) -> list[str]:
+    """Every term a commitment's rules, negatives and aliases name."""
+    terms: list[str] = []
+    for c in catalogue:
+        terms += c.aliases
+        for rule in c.commitment.rules:
+            terms += [t for group in rule.all for t in group] + rule.any + rule.none
+        for negative in c.commitment.negatives:
+            terms += negative.terms + negative.unless
+    return terms
 
 
 def _distinct(aliases: Iterable[str]) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from matching.text import split_sentences, term_pattern
+from matching.text import Vocabulary, may_occur, split_sentences, term_pattern
 
 # fmt: off
 JAPAN_TERMS = (
@@ -127,6 +127,11 @@ _LOCATIVE_BEFORE = re.compile(r"(?:\bin|\bat|\bto|\bhosted by)\s*$")
 _LOCATIVE_AFTER = re.compile(r"^(?:の首都[^\s、。]{0,8}?)?(?:で|において|にて)")
 _LAO_SCRIPT = re.compile(r"[\u0E80-\u0EFF]")
 LEAD_SENTENCES = 2  # the headline and the first sentence
+# The terms `judge` searches, and the lists searched longest term first (see `_hits`).
+_VOCABULARY = Vocabulary((*JAPAN_TERMS, *LAOS_TERMS, *OTHER_COUNTRIES, *MULTILATERAL, *BILATERAL))
+_JAPAN_LONGEST_FIRST = tuple(sorted(JAPAN_TERMS, key=len, reverse=True))
+_LAOS_LONGEST_FIRST = tuple(sorted(LAOS_TERMS, key=len, reverse=True))
+_OTHERS_LONGEST_FIRST = tuple(sorted(OTHER_COUNTRIES, key=len, reverse=True))
 
 
 @dataclass(frozen=True)
@@ -140,14 +145,18 @@ class Relevance:
 
 def _strip_false_friends(text: str) -> str:
     for phrase in FALSE_FRIENDS:
-        text = term_pattern(phrase).sub(" ", text)
+        if may_occur(phrase, text):
+            text = term_pattern(phrase).sub(" ", text)
     return text
 
 
-def _hits(terms: tuple[str, ...], text: str) -> list[int]:
-    """Start offsets of every term occurrence (longest term wins an overlap)."""
+def _hits(longest_first: tuple[str, ...], text: str, possible: frozenset[str]) -> list[int]:
+    """Start offsets of every term occurrence (longest term wins an overlap); only terms
+    in `possible` (`Vocabulary.candidates` of the item) are searched."""
     spans: list[tuple[int, int]] = []
-    for t in sorted(terms, key=len, reverse=True):
+    for t in longest_first:
+        if t not in possible:
+            continue
         for m in term_pattern(t).finditer(text):
             if not any(s < m.end() and m.start() < e for s, e in spans):
                 spans.append((m.start(), m.end()))
@@ -165,9 +174,10 @@ class _Sentence:
     listing: bool
 
     @classmethod
-    def of(cls, text: str) -> _Sentence:
-        japan, laos = _hits(JAPAN_TERMS, text), _hits(LAOS_TERMS, text)
-        listing = bool(japan or laos) and len(_hits(OTHER_COUNTRIES, text)) >= 3
+    def of(cls, text: str, possible: frozenset[str]) -> _Sentence:
+        japan = _hits(_JAPAN_LONGEST_FIRST, text, possible)
+        laos = _hits(_LAOS_LONGEST_FIRST, text, possible)
+        listing = bool(japan or laos) and len(_hits(_OTHERS_LONGEST_FIRST, text, possible)) >= 3
         return cls(text, japan, laos, listing)
 
     def weight(self, starts: list[int]) -> float:
@@ -185,12 +195,12 @@ def _locative(sentence: str, start: int) -> bool:
     return False
 
 
-def _only_venue(sentences: list[_Sentence], whole: str) -> bool:
+def _only_venue(sentences: list[_Sentence], whole: str, possible: frozenset[str]) -> bool:
     """Laos appears as where a multilateral meeting took place, plus at most one passing
     mention (greeting the host), and nothing marks a bilateral exchange."""
-    if not any(term_pattern(t).search(whole) for t in MULTILATERAL):
+    if not any(term_pattern(t).search(whole) for t in MULTILATERAL if t in possible):
         return False
-    if any(term_pattern(t).search(whole) for t in BILATERAL):
+    if any(term_pattern(t).search(whole) for t in BILATERAL if t in possible):
         return False
     locative = passing = 0
     for s in sentences:
@@ -211,7 +221,8 @@ def judge(title: str, body: str, home: str | None = None) -> Relevance:
     title, body = _strip_false_friends(title), _strip_false_friends(body)
     if home is None and len(_LAO_SCRIPT.findall(body)) > len(body) * 0.3:
         home = "la"  # Lao-language news is Lao press: the Lao side is its own
-    sentences = [_Sentence.of(s) for s in [title, *split_sentences(body)] if s]
+    possible = _VOCABULARY.candidates(f"{title}\n{body}")
+    sentences = [_Sentence.of(s, possible) for s in [title, *split_sentences(body)] if s]
     headline = sentences[0] if title and sentences else None
     # The headline counts twice: once as a sentence, once more for being the headline.
     japan = sum(s.weight(s.japan) for s in sentences) + (
@@ -226,7 +237,7 @@ def judge(title: str, body: str, home: str | None = None) -> Relevance:
         laos, joint, joint_at = laos + 2, max(joint, 1), joint_at or [0]
     elif home == "jp":
         japan, joint, joint_at = japan + 2, max(joint, 1), joint_at or [0]
-    if home != "la" and _only_venue(sentences, f"{title} {body}"):
+    if home != "la" and _only_venue(sentences, f"{title} {body}", possible):
         return Relevance(False, japan, laos, joint, "Laos only as the venue of a meeting")
     if headline is not None and headline.japan and headline.laos:
         return Relevance(True, japan, laos, joint, "both countries in the headline")

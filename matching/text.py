@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 
 _SPACE = re.compile(r"\s+")
@@ -33,6 +34,18 @@ def term_pattern(term: str) -> re.Pattern[str]:
     left = r"(?<![a-z0-9])" if t[:1].isascii() and t[:1].isalnum() else ""
     right = r"(?![a-z0-9])" if t[-1:].isascii() and t[-1:].isalnum() else ""
     return re.compile(left + body + right)
+
+
+@lru_cache(maxsize=4096)
+def literal_parts(term: str) -> tuple[str, ...]:
+    """The pieces of a normalised term between spaces and hyphens: `term_pattern(term)`
+    matches only text that contains each of them."""
+    return tuple(p for p in re.split(r"[\s-]+", normalize(term)) if p)
+
+
+def may_occur(term: str, text: str) -> bool:
+    """False when `term_pattern(term)` cannot match `text` (a cheap test before a search)."""
+    return all(part in text for part in literal_parts(term))
 
 
 def split_sentences(text: str) -> list[str]:
@@ -73,3 +86,47 @@ def clip_around(text: str, terms: list[str], limit: int = 300) -> str:
     right = min(len(text), left + limit - 2)
     window = text[left:right].strip()
     return ("…" if left > 0 else "") + window + ("…" if right < len(text) else "")
+
+
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+_NOT_PIECE = re.compile(r"[a-z0-9\s-]+")
+
+
+class Vocabulary:
+    """Which of a fixed list of terms can occur in a text, found without a regex per term.
+
+    A term's pattern (see `term_pattern`) matches only where each of its ASCII words (runs
+    of a-z and 0-9) is a whole word of the text and each of its other pieces (Japanese, Lao,
+    punctuation) is a substring. `candidates(doc)` is therefore a superset of the terms
+    whose pattern matches `doc` or any part of it that is not flanked by an ASCII letter or
+    digit: a sentence of it, or its sentences joined by other whitespace. Searching only
+    the candidates finds exactly what searching every term would.
+    """
+
+    def __init__(self, terms: Iterable[str]) -> None:
+        self._by_word: dict[str, list[tuple[str, tuple[str, ...], tuple[str, ...]]]] = {}
+        self._by_char: dict[str, list[tuple[str, tuple[str, ...], tuple[str, ...]]]] = {}
+        for term in dict.fromkeys(terms):
+            t = normalize(term)
+            words = tuple(dict.fromkeys(_ASCII_WORD.findall(t)))
+            pieces = tuple(dict.fromkeys(p for p in _NOT_PIECE.split(t) if p))
+            entry = (term, words, pieces)
+            if words:
+                self._by_word.setdefault(words[0], []).append(entry)
+            elif pieces:
+                self._by_char.setdefault(max(pieces, key=len)[0], []).append(entry)
+            else:  # empty after normalisation: its pattern matches everywhere
+                self._by_char.setdefault("", []).append(entry)
+
+    def candidates(self, doc: str) -> frozenset[str]:
+        """The terms that may occur in `doc` (normalised, see `normalize`)."""
+        words = set(_ASCII_WORD.findall(doc))
+        found: list[str] = []
+        for keys, index in ((words, self._by_word), ({"", *doc}, self._by_char)):
+            for key in keys & index.keys():
+                found += (
+                    term
+                    for term, need_words, pieces in index[key]
+                    if all(w in words for w in need_words) and all(p in doc for p in pieces)
+                )
+        return frozenset(found)
