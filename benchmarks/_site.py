@@ -70,7 +70,8 @@ def build_site(directory: Path, count: int, seed: int = SEED) -> Site:
     (directory / "robots.txt").write_text(ROBOTS, encoding="utf-8")
     for i, post in enumerate(posts):
         related = [posts[j] for j in (i - 1, i + 1) if 0 <= j < len(posts)]
-        (directory / post.file).write_text(post_html(post, related), encoding="utf-8")
+        latest = posts[:SIDEBAR_POSTS]  # the sidebar's "Latest" and "Popular" lists
+        (directory / post.file).write_text(post_html(post, related, latest), encoding="utf-8")
         routes[post.path] = post.file
     pages = max(1, -(-len(posts) // PER_PAGE))
     for page in range(1, pages + 1):
@@ -136,7 +137,7 @@ _HEAD = """<!doctype html>
 <main id="primary" class="site-main">
 """  # noqa: E501
 _FOOT = """</main>
-</div>
+{aside}</div>
 <footer id="colophon" class="site-footer">
 <div class="container footer-widgets">
 <section class="widget widget_text"><h2 class="widget-title">About Us</h2><p>The Laotian Times is an independent English-language news outlet covering business, politics and society.</p></section>
@@ -170,8 +171,9 @@ def _head(title: str, url: str, extra: str, body_class: str) -> str:
     )
 
 
-def post_html(post: Post, related: list[Post]) -> str:
-    """A post page as the Laotian Times serves one (see its demo fixture)."""
+def post_html(post: Post, related: list[Post], latest: list[Post] | None = None) -> str:
+    """A post page as the Laotian Times serves one (see its demo fixture), with the weight
+    of a real one (`_page_weight`) when `latest` posts fill its sidebar."""
     when = post.published.isoformat()
     title = html.escape(post.title)
     lead = html.escape(post.paragraphs[0][:150]) if post.paragraphs else ""
@@ -232,7 +234,95 @@ def post_html(post: Post, related: list[Post]) -> str:
 </article>
 """  # noqa: E501
     body_class = f"post-template-default single single-post postid-{post.index}"
-    return _head(post.title, post.url, meta, body_class) + article + _FOOT.format(origin=ORIGIN)
+    style, aside = _page_weight(latest, post.index) if latest else ("", "")
+    return (
+        _head(post.title, post.url, meta + style, body_class)
+        + article
+        + _FOOT.format(origin=ORIGIN, aside=aside)
+    )
+
+
+# fmt: off
+_CSS_BLOCKS = (
+    "wp-block", "entry", "widget", "site", "menu", "post", "jp-relatedposts", "comment",
+    "sharedaddy", "has-text-align", "wp-element", "td", "tdb", "tdc", "ad",
+)
+_CSS_PROPS = (
+    "margin:0 0 1.5em", "padding:.5em 1em", "font-size:var(--wp--preset--font-size--small)",
+    "line-height:1.6", "color:#1e1e1e", "display:flex", "flex-wrap:wrap", "border:1px solid #ddd",
+    "background:#fafafa", "text-transform:uppercase", "letter-spacing:.02em", "gap:1rem",
+)
+# fmt: on
+SIDEBAR_POSTS = 20
+COMMENTS = 4
+
+
+def _page_weight(latest: list[Post], index: int) -> tuple[str, str]:
+    """What a real WordPress news page carries besides its article, which extraction must
+    read and discard: block and theme CSS inlined in the head, a sidebar of latest and
+    popular posts with excerpts and thumbnails, a comment form, analytics and ad scripts.
+    Real pages weigh 80-200 KB; a bare 10 KB page would make the extraction-only baseline
+    unrealistically cheap. Returns (the head's extra markup, the sidebar and comments)."""
+    rules = [
+        f".{block}-{n}{{{_CSS_PROPS[(n + k) % len(_CSS_PROPS)]};"
+        f"{_CSS_PROPS[(n * 7 + k) % len(_CSS_PROPS)]}}}"
+        for k, block in enumerate(_CSS_BLOCKS)
+        for n in range(60)
+    ]
+    style = '\n<style id="wp-block-library-inline-css">' + "\n".join(rules) + "</style>"
+    config = {
+        "ajaxurl": f"{ORIGIN}/wp-admin/admin-ajax.php",
+        "post_id": index,
+        "strings": {f"label_{n}": f"Text label number {n}" for n in range(120)},
+    }
+    style += (
+        '\n<script id="theme-js-extra">var lt_vars = '
+        + json.dumps(config).replace("</", "<\\/")
+        + ";</script>"
+    )
+
+    def teaser(post: Post, kind: str) -> str:
+        excerpt = html.escape(post.paragraphs[0][:160]) if post.paragraphs else ""
+        return (
+            f'<li class="{kind}-post"><a href="{post.url}" class="thumb">'
+            f'<img src="{ORIGIN}/wp-content/uploads/{post.published:%Y/%m}/thumb-{post.index}.jpg"'
+            f' width="150" height="100" alt="" loading="lazy"></a><div class="{kind}-body">'
+            f'<h4><a href="{post.url}">{html.escape(post.title)}</a></h4>'
+            f'<span class="date">{post.published:%B %d, %Y}</span><p>{excerpt}</p></div></li>'
+        )
+
+    popular = sorted(latest, key=lambda p: (p.index * 7919) % 101)
+    widgets = [
+        '<section class="widget widget_recent"><h2 class="widget-title">Latest News</h2><ul>'
+        + "".join(teaser(p, "latest") for p in latest)
+        + "</ul></section>",
+        '<section class="widget widget_popular"><h2 class="widget-title">Most Popular</h2><ul>'
+        + "".join(teaser(p, "popular") for p in popular)
+        + "</ul></section>",
+        '<section class="widget widget_newsletter"><h2 class="widget-title">Newsletter</h2>'
+        f'<form action="{ORIGIN}/subscribe/" method="post"><input type="email" name="email"'
+        ' placeholder="Your email"><button type="submit">Subscribe</button></form></section>',
+        '<section class="widget widget_ad"><div class="ad-slot" data-slot="sidebar-1">'
+        '<ins class="adsbygoogle" data-ad-client="ca-pub-0000" data-ad-slot="1"></ins>'
+        "<script>(adsbygoogle = window.adsbygoogle || []).push({});</script></div></section>",
+    ]
+    comments = "".join(
+        f'<li class="comment" id="comment-{index}-{n}"><article class="comment-body">'
+        f'<footer class="comment-meta"><b class="fn">Reader {n + 1}</b></footer>'
+        f'<div class="comment-content"><p>Thanks for the report, number {n + 1}.</p></div>'
+        "</article></li>"
+        for n in range(COMMENTS)
+    )
+    aside = (
+        '<aside id="secondary" class="widget-area">' + "\n".join(widgets) + "</aside>\n"
+        f'<div id="comments" class="comments-area"><ol class="comment-list">{comments}</ol>'
+        f'<div id="respond" class="comment-respond"><form action="{ORIGIN}/wp-comments-post.php"'
+        ' method="post" id="commentform"><textarea name="comment" rows="8"></textarea>'
+        '<input name="author" type="text"><input name="email" type="email">'
+        '<input type="submit" value="Post Comment"></form></div></div>\n'
+        '<script async src="https://www.googletagmanager.com/gtag/js?id=G-XXXX"></script>\n'
+    )
+    return style, aside
 
 
 def listing_html(posts: list[Post], page: int, pages: int) -> str:
@@ -265,7 +355,7 @@ def listing_html(posts: list[Post], page: int, pages: int) -> str:
     return (
         _head("Japan Archives", url, extra, "archive tag tag-japan")
         + main
-        + _FOOT.format(origin=ORIGIN)
+        + _FOOT.format(origin=ORIGIN, aside="")
     )
 
 
