@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import PG_URL, REPO
 
 
@@ -17,7 +19,7 @@ def test_ingest_benchmark_writes_its_metrics(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "KIZUNA_BENCH_DATABASE_URL"}
     if PG_URL:  # the test database is ours to empty; a developer's bench database is not
         env["KIZUNA_BENCH_DATABASE_URL"] = PG_URL
-    # --scale 0.003: 320 items, cost per item timed after 40 and after 300 are stored.
+    # --scale 0.003: 340 items, cost per item timed on 40 after 40 and after 300 are stored.
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks", "ingest", "--scale", "0.003", "--output", output],
         cwd=REPO,
@@ -50,8 +52,27 @@ def test_ingest_benchmark_writes_its_metrics(tmp_path: Path) -> None:
         assert by_name[name]["baseline"] == small
         assert isinstance(by_name[name]["ratio"], float)
     assert by_name["ingest.items_per_s"]["baseline"] is None
-    assert by_name["ingest.syndicated_copies"]["value"] == 320 // 10  # 2 in every 20 items
+    assert by_name["ingest.syndicated_copies"]["value"] == 340 // 10  # 2 in every 20 items
     recall = by_name["ingest.syndicated_recall"]
     assert recall["unit"] == "share"
     # Syndicated copies (new header/footer, 5% of words replaced) join their original.
     assert recall["value"] >= 0.9
+
+
+def test_a_ratio_is_judged_against_its_floor_and_its_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """'At least 0.6 of extraction-only' fails below 0.6; 'at most 1.5' fails above 1.5;
+    a figure with neither bound is reported, never failed."""
+    monkeypatch.syspath_prepend(str(REPO))
+    from benchmarks.__main__ import _verdict
+    from benchmarks.common import Metric
+
+    slow = Metric.compared("crawl.pages_per_s", 15.0, "pages/s", 37.0, floor=0.6)
+    fast = Metric.compared("crawl.pages_per_s", 30.0, "pages/s", 37.0, floor=0.6)
+    grown = Metric.compared("ingest.cost", 16.0, "ms", 10.0, limit=1.5)
+    assert slow.failed and _verdict(slow) == "FAIL (≥ 0.6)"
+    assert not fast.failed and _verdict(fast) == "ok (≥ 0.6)"
+    assert grown.failed and _verdict(grown) == "FAIL (≤ 1.5)"
+    assert not Metric("ingest.items_per_s", 1.0, "items/s").failed
+    assert "floor" not in slow.as_json() and "limit" not in slow.as_json()
