@@ -32,6 +32,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property, lru_cache
+from itertools import islice
 from typing import Any, Protocol
 
 SIGNATURE_VERSION = 1
@@ -43,7 +44,7 @@ _MAX_TERMS = 160
 _TEXT_KIND = 0.3  # same-language overlap counting as a kind of evidence
 _HARD_NAMES = 1.5  # shared distinctive names that alone make a "hard" agreement
 _CONTRADICTION = 3.0  # disagreeing event days or headline amounts: never the same event
-_NOT_EVIDENCE = ("hard", "kinds", "contradiction")
+_EVIDENCE = ("publication", "dates", "figures", "names", "commitments", "text")  # summed, in order
 _ACTORS_DISAGREE = 2.0  # both name leaders, none the same
 _NAMES_DISAGREE = 0.8  # both name people or bodies in Latin script, none the same
 
@@ -66,10 +67,23 @@ _PUNCT = str.maketrans({"’": "'", "‘": "'", "–": "-", "—": "-", "−": "
 _SENTENCE_END = re.compile(
     r"(?<=[.!?])\s+(?=[\"'“‘(\[]?[A-Z0-9\u0E80-\u0EFF\u3000-\u9FFF])|(?<=[。！？])|\n+"
 )
+# The same without the CJK full stops, written to start with the whitespace every match starts
+# with there, so that `re` skips ahead to it (a text without 。！？ is split the same by both).
+_LATIN_SENTENCE_END = re.compile(
+    r"\s(?:(?<=[.!?]\s)\s*(?=[\"'“‘(\[]?[A-Z0-9\u0E80-\u0EFF\u3000-\u9FFF])|(?<=\n)\n*)"
+)
+_CJK_STOP = re.compile("[。！？]")
 
 
 def _sentences(text: str) -> list[str]:
-    return [p for p in (part.strip() for part in _SENTENCE_END.split(text)) if p]
+    splitter = _SENTENCE_END if _CJK_STOP.search(text) else _LATIN_SENTENCE_END
+    return [p for p in (part.strip() for part in splitter.split(text)) if p]
+
+
+# The letters that `re.IGNORECASE` matches to an ASCII letter but str.lower() does not lowercase
+# to it (İ ı ſ K): where a text has none, a case-insensitive pattern of ASCII words can only match
+# where the lowercased text has the word, which a quick test can rule out first.
+_ODD_CASE = re.compile("[\u0130\u0131\u017f\u212a]")
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -262,6 +276,11 @@ _MONTH_STEMS = _words(
     "jan feb fév fev mar apr avr may mai jun jui giu jul lug aug ago aoû aou sep set oct ott nov "
     "dec déc dic gen"
 )
+# One search each instead of a substring test per name.
+_MONTH_STEM = re.compile("|".join(map(re.escape, _MONTH_STEMS)))
+# Where `_MONTH_WORD` can match, the lowercased text has a month name not followed by [a-z].
+_MONTH_NAME = re.compile("(?:" + _alternation(_LATIN_MONTHS) + ")(?![a-z])")
+_LO_MONTH_NAME = re.compile(_alternation(_LO_MONTHS))
 
 
 def _find_dates(text: str, lang: str) -> _Found:
@@ -269,11 +288,11 @@ def _find_dates(text: str, lang: str) -> _Found:
     only when the sentence could hold them (this is the costly part of a signature)."""
     found = _Found([], [])
     lowered = text.lower()
-    if any(stem in lowered for stem in _MONTH_STEMS):
+    if _MONTH_STEM.search(lowered) and (_MONTH_NAME.search(lowered) or _ODD_CASE.search(text)):
         _latin_dates(text, lang, found)
     if lang == "ja" or "月" in text:
         _ja_dates(text, lang, found)
-    if lang == "lo" or any(name in text for name in _LO_MONTHS):
+    if lang == "lo" or _LO_MONTH_NAME.search(text):
         _lo_dates(text, found)
     if "/" in text and lang not in ("en", "ja"):
         for m in _NUMERIC_DATE.finditer(text):
@@ -379,14 +398,23 @@ _CUR_SUFFIX = {
     "baht": "thb", "thb": "thb", "yuan": "cny", "won": "krw",
 }  # fmt: skip
 _NUM = r"\d{1,3}(?:[,.]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
+
+
+def _num_not_after(chars: str) -> str:
+    """`(?<![chars])(?:_NUM)` written to start with a digit, which lets `re` skip ahead to the
+    digits of a text instead of trying the look-behind at every position."""
+    return r"\d(?<![" + chars + r"]\d)(?:\d{0,2}(?:[,.]\d{3})+(?:[.,]\d+)?|\d*(?:[.,]\d+)?)"
+
+
 _SCALE = r"(?:\s*(?P<scale>(?i:" + _alternation(_SCALES) + r"))\b)?"
-# Currency codes are written in capitals; a pattern that starts with literals scans fast.
+# Currency codes are written in capitals; a pattern that starts with literals scans fast (the
+# symbols too are alternatives: a character class among them would stop `re` skipping ahead).
 _MONEY_PREFIX = re.compile(
-    r"(?P<cur>US\$|U\.S\.\s?\$|USD|S\$|SGD|A\$|AU\$|AUD|JPY|EUR|THB|LAK|CNY|RMB|KRW|[$¥€฿])"
+    r"(?P<cur>US\$|U\.S\.\s?\$|USD|S\$|SGD|A\$|AU\$|AUD|JPY|EUR|THB|LAK|CNY|RMB|KRW|\$|¥|€|฿)"
     r"\s?(?P<num>" + _NUM + r")" + _SCALE
 )
 _MONEY_SUFFIX = re.compile(
-    r"(?<![\w.,])(?P<num>" + _NUM + r")" + _SCALE
+    r"(?P<num>" + _num_not_after(r"\w.,") + r")" + _SCALE
     + r"\s*(?:(?:di|de|d')\s*)?(?P<cur>(?i:" + _alternation(_CUR_SUFFIX) + r"))\b"
 )  # fmt: skip
 _MEASURES = {
@@ -399,11 +427,11 @@ _MEASURES = {
     "years": "yr", "year": "yr", "anni": "yr", "ans": "yr", "minutes": "min", "hours": "h",
 }  # fmt: skip
 _LATIN_NUMBER = re.compile(
-    r"(?<![\w.,$€¥£/-])(?P<num>" + _NUM + r")(?![\w/]|[.,]\d|-\d)" + _SCALE
+    r"(?P<num>" + _num_not_after(r"\w.,$€¥£/-") + r")(?![\w/]|[.,]\d|-\d)" + _SCALE
     + r"(?:\s*-?\s*(?P<unit>" + _alternation(_MEASURES) + r")(?![\w]))?",
     re.IGNORECASE,
 )  # fmt: skip
-_ORDINAL = re.compile(r"(?<![\w.,])(?P<num>\d{1,3})(?:st|nd|rd|th)\b")
+_ORDINAL = re.compile(r"(?P<num>\d(?<![\w.,]\d)\d{0,2})(?:st|nd|rd|th)\b")
 _WORD_UNITS = _words(
     "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
     "sixteen seventeen eighteen nineteen"
@@ -414,6 +442,9 @@ _WORD_NUMBER = re.compile(
     + r"))?\b|\b(?P<teen>" + "|".join(_WORD_UNITS[10:]) + r")\b",
     re.IGNORECASE,
 )  # fmt: skip
+# A fast test that lets the slow case-insensitive `_WORD_NUMBER` be skipped: a number word in
+# the lowercased text (or an `_ODD_CASE` letter in the text).
+_NUMBER_WORD = re.compile("|".join((*_WORD_TENS, *_WORD_UNITS[10:])))
 _JA_UNITS = {
     "米ドル": "usd", "ドル": "usd", "円": "jpy", "キープ": "lak", "ユーロ": "eur", "バーツ": "thb",
     "元": "cny", "ウォン": "krw", "人": "n", "名": "n", "件": "n", "社": "n", "校": "n",
@@ -441,7 +472,7 @@ _LO_UNITS = {
 }  # fmt: skip
 _LO_ORDINAL = _nf("ທີ")  # ຄັ້ງທີ 4: the 4th
 _LO_NUMBER = re.compile(
-    r"(?<![\d.,])(?P<num>" + _NUM + r")\s*(?P<scale>" + _alternation(_LO_SCALES) + r")?"
+    r"(?P<num>" + _num_not_after(r"\d.,") + r")\s*(?P<scale>" + _alternation(_LO_SCALES) + r")?"
     r"\s*(?P<unit>" + _alternation(_LO_UNITS) + r")?"
 )
 _MONEY_UNITS = frozenset({"usd", "jpy", "lak", "eur", "thb", "sgd", "aud", "cny", "krw"})
@@ -542,6 +573,8 @@ def _latin_figures(text: str, comma_decimal: bool) -> set[str]:
             out.add(key)
     lowered = text.lower()
     if not any(w in lowered for w in ("ty", "teen", "eleven", "twelve")):
+        return out
+    if not _NUMBER_WORD.search(lowered) and not _ODD_CASE.search(text):
         return out
     for m in _WORD_NUMBER.finditer(text):
         if m.group("teen"):
@@ -812,27 +845,82 @@ def _strip_possessive(word: str) -> str:
     return word
 
 
-def _capital_runs(sentence: str) -> Iterator[tuple[bool, list[str]]]:
-    """Runs of adjacent capitalised words, "of"/"no"/"de" allowed inside:
-    (whether the run opens the sentence, its words)."""
+def _char_class(chars: Iterable[str]) -> str:
+    """A regex character class body for these characters, as ranges of consecutive code
+    points."""
+    points = sorted({ord(c) for c in chars})
+    out: list[str] = []
+    i = 0
+    while i < len(points):
+        j = i
+        while j + 1 < len(points) and points[j + 1] == points[j] + 1:
+            j += 1
+        out.append(re.escape(chr(points[i])) + ("-" + re.escape(chr(points[j])) if j > i else ""))
+        i = j + 1
+    return "".join(out)
+
+
+# `_WORD` tokens, spelled out for `_CAPITAL_REGION`: a token starts at the first letter or digit
+# of a stretch of these characters and ends at the last one.
+_TOKEN_CHARS = f"{_LATIN}0-9'.&-"
+_TOKEN_TAIL = rf"(?:[{_TOKEN_CHARS}]*[{_LATIN}0-9])?"
+_UPPER = _char_class(
+    c
+    for c in map(chr, [*range(0x41, 0x5B), *range(0x61, 0x7B), *range(0xC0, 0x250)])
+    if c.isupper()
+)  # the letters of _LATIN for which str.isupper() holds
+# A stretch of whitespace-separated (so adjacent) tokens that starts with a capitalised token
+# and goes on with capitalised tokens and connectors: `_capital_runs` reads words only here.
+# The connector alternative may also take a few tokens that are not connectors ("deſ"):
+# `_capital_runs` treats them as the plain words they are.
+_CAPITAL_REGION = re.compile(
+    rf"(?<![{_TOKEN_CHARS}])['.&-]*(?P<run>[{_UPPER}]{_TOKEN_TAIL}(?:\s+(?:[{_UPPER}]{_TOKEN_TAIL}"
+    rf"|(?i:{_alternation(_CONNECTORS)})(?:'s)?(?![{_TOKEN_CHARS}]*[{_LATIN}0-9])))*)"
+)
+
+
+def _name_parts(sentence: str) -> Iterator[tuple[bool, tuple[str, ...]]]:
+    """The parts (`_segments`) of the runs of capitalised words in a sentence: (whether the part
+    is a run that opens the sentence, its words).
+
+    Only the regions `_CAPITAL_REGION` finds are read word by word: a run never crosses a
+    lowercase word or a gap other than whitespace, and a region ends at exactly those."""
+    first = -1  # where the sentence's first word starts, once a region is found
+    for m in _CAPITAL_REGION.finditer(sentence):
+        if first < 0:
+            word = _WORD.search(sentence)
+            first = word.start() if word else 0
+        yield from _region_parts(m.group("run"), m.start("run") == first)
+
+
+@lru_cache(maxsize=16384)
+def _region_parts(region: str, opens: bool) -> tuple[tuple[bool, tuple[str, ...]], ...]:
+    """`_name_parts` of one region (they recur: "Prime Minister Sonexay Siphandone")."""
+    return tuple(
+        (start and i == 0, tuple(part))
+        for start, words in _capital_runs(region.split(), opens=opens)
+        for i, part in _segments(words)
+    )
+
+
+def _capital_runs(tokens: list[str], *, opens: bool) -> Iterator[tuple[bool, list[str]]]:
+    """Runs of adjacent capitalised words, "of"/"no"/"de" allowed inside, among adjacent
+    tokens: (whether the run opens the sentence, its words). `opens`: the first token opens
+    the sentence."""
     run: list[str] = []
     pending: list[str] = []
     start = False
-    last_end = -1
-    for i, m in enumerate(_WORD.finditer(sentence)):
-        word = _strip_possessive(m.group())
-        adjacent = last_end >= 0 and not sentence[last_end : m.start()].strip()
-        last_end = m.end()
-        if word[0].isupper() and word.lower() not in _CONNECTORS:
-            if run and adjacent:
+    for i, token in enumerate(tokens):
+        word = _strip_possessive(token)
+        lower = word.lower()
+        if word[0].isupper() and lower not in _CONNECTORS:
+            if run:
                 run.extend(pending)
                 run.append(word)
             else:
-                if run:
-                    yield start, run
-                run, start = [word], i == 0
+                run, start = [word], opens and i == 0
             pending = []
-        elif run and adjacent and not pending and word.lower() in _CONNECTORS:
+        elif run and not pending and lower in _CONNECTORS:
             pending = [word]
         else:
             if run:
@@ -858,12 +946,7 @@ def _latin_names(title: str, sentences: list[str]) -> set[str]:
     there)."""
     if title and not _is_title_case(title):
         sentences = [title, *sentences]
-    runs = [
-        (start and i == 0, part)
-        for s in sentences
-        for start, words in _capital_runs(s)
-        for i, part in _segments(words)
-    ]
+    runs = [part for s in sentences for part in _name_parts(s)]
     inner = {w for start, words in runs if not start for w in words}
     names: set[str] = set()
     for start, words in runs:
@@ -891,28 +974,29 @@ def _segments(words: list[str]) -> Iterator[tuple[int, list[str]]]:
         part = []
 
 
-def _entity_keys(words: list[str]) -> set[str]:
+@lru_cache(maxsize=16384)
+def _entity_keys(words: tuple[str, ...]) -> frozenset[str]:
     """The gazetteer entities in a run of words ("Sonexay Siphandone" is "=sonexay"), else the
     run itself as one lowercase key."""
     lower = [w.lower() for w in words]
-    keys = {
+    keys = frozenset(
         entity
         for i in range(len(lower))
         for n in range(1, min(_LATIN_ENTITY_MAX, len(lower) - i) + 1)
         if (entity := _LATIN_ENTITIES.get(" ".join(lower[i : i + n])))
-    }
+    )
     if keys:
         return keys
     if all(_generic_word(w) or w in _CONNECTORS for w in lower):
-        return set()
+        return frozenset()
     if 2 <= len(lower) <= 3 and not any(w in _CONNECTORS for w in lower):
         lower = sorted(lower)  # "Kobayashi Kenichi" and "Kenichi Kobayashi" are one person
     key = " ".join(lower)
     if key in _COMMON_ACRONYMS and key not in _LOW_ACRONYMS:
-        return set()
+        return frozenset()
     if len(lower) == 1 and _WORDISH.search(key) and not words[0].isupper():
-        return set()  # "Advancement", "Farmers": a capitalised common word, not a name
-    return {key} if len(key) >= 3 else set()
+        return frozenset()  # "Advancement", "Farmers": a capitalised common word, not a name
+    return frozenset({key}) if len(key) >= 3 else frozenset()
 
 
 # Endings of English common nouns and adjectives; proper names rarely have them.
@@ -1011,18 +1095,23 @@ _LAO_RUN = re.compile(r"[\u0E80-\u0EFF]+")
 def _terms(title: str, text: str, lang: str) -> frozenset[str]:
     """Words (Latin scripts), kanji/katakana bigrams (Japanese) or character trigrams (Lao)."""
     whole = f"{title}\n{text}"
-    out: list[str] = []
     if lang == "ja":
-        for run in _CJK_RUN.findall(whole):
-            out.extend(run[i : i + 2] for i in range(len(run) - 1))
-    elif lang == "lo":
+        runs = _CJK_RUN.findall(whole)
+        return _first_distinct(run[i : i + 2] for run in runs for i in range(len(run) - 1))
+    if lang == "lo":
         joined = "".join(_LAO_RUN.findall(whole))
-        out.extend(joined[i : i + 3] for i in range(len(joined) - 2))
-    else:
-        out.extend(w for w in _LATIN_WORD.findall(whole.lower()) if w not in _STOPWORDS)
+        return _first_distinct(joined[i : i + 3] for i in range(len(joined) - 2))
+    words = dict.fromkeys(_LATIN_WORD.findall(whole.lower()))  # distinct, in text order
+    if len(words) <= _MAX_TERMS:
+        return frozenset(words.keys() - _STOPWORDS)
+    return frozenset(islice((w for w in words if w not in _STOPWORDS), _MAX_TERMS))
+
+
+def _first_distinct(terms: Iterable[str]) -> frozenset[str]:
+    """The first `_MAX_TERMS` distinct terms."""
     seen: dict[str, None] = {}
-    for t in out:
-        seen.setdefault(t, None)
+    for t in terms:
+        seen[t] = None
         if len(seen) >= _MAX_TERMS:
             break
     return frozenset(seen)
@@ -1074,8 +1163,28 @@ class EventSignature:
         return tuple(_split_figure(f) for f in sorted(self.figures))
 
     @cached_property
+    def _by_unit(self) -> dict[str, tuple[float, ...]]:
+        """The figures' values by unit, in `_figures` order."""
+        out: dict[str, list[float]] = {}
+        for unit, value in self._figures:
+            out.setdefault(unit, []).append(value)
+        return {unit: tuple(values) for unit, values in out.items()}
+
+    @cached_property
     def _dates(self) -> tuple[_Date, ...]:
         return tuple(_Date.parse(d) for d in sorted(self.dates))
+
+    @cached_property
+    def _days(self) -> tuple[_Date, ...]:
+        return tuple(d for d in self._dates if d.day is not None)
+
+    @cached_property
+    def _specific_day(self) -> bool:
+        return any(map(_specific, self._days))
+
+    @cached_property
+    def _months(self) -> tuple[_Date, ...]:
+        return tuple(d for d in self._dates if d.month is not None)
 
     @cached_property
     def _lead(self) -> tuple[_Date, ...]:
@@ -1163,11 +1272,16 @@ def event_signature(
 # The pair score
 
 
-def _diminishing(weights: Iterable[float], cap: float) -> float:
+def _diminishing(weights: list[float], cap: float) -> float:
     """Sum the strongest first, each further one counting less."""
+    if not weights:
+        return min(0.0, cap)
+    ordered = sorted(weights, reverse=True)
     total = 0.0
-    for i, w in enumerate(sorted(weights, reverse=True)):
-        total += w * (1.0, 0.7, 0.5, 0.4)[min(i, 3)]
+    for w, factor in zip(ordered, (1.0, 0.7, 0.5), strict=False):
+        total += w * factor
+    for w in ordered[3:]:
+        total += w * 0.4
     return min(total, cap)
 
 
@@ -1190,10 +1304,9 @@ def _any_compatible(xs: Iterable[_Date], ys: Iterable[_Date]) -> _Date | None:
 def _date_score(a: EventSignature, b: EventSignature) -> tuple[float, bool]:
     """(score, hard agreement). Lead dates agreeing is strong; both sides naming event days
     with none in common is evidence of two events."""
-    da = [d for d in a._dates if d.day is not None]
-    db = [d for d in b._dates if d.day is not None]
+    da, db = a._days, b._days
     if da and db:
-        both_specific = any(map(_specific, da)) and any(map(_specific, db))
+        both_specific = a._specific_day and b._specific_day
         hit = _any_compatible(a._lead, b._lead)
         if hit is not None:
             return (2.5, True) if _specific(hit) and both_specific else (1.0, True)
@@ -1202,19 +1315,30 @@ def _date_score(a: EventSignature, b: EventSignature) -> tuple[float, bool]:
             # 18 Nov courtesy call, a summit report the day a visa rule takes effect.
             return -1.0, False
         return (-_CONTRADICTION, False) if both_specific else (-1.0, False)
-    months_a = [d for d in a._dates if d.month is not None]
-    months_b = [d for d in b._dates if d.month is not None]
+    months_a, months_b = a._months, b._months
     if months_a and months_b and _any_compatible(months_a, months_b) is not None:
         return 0.3, False
     return 0.0, False
 
 
-def _figures_match(x: float, y: float, unit: str) -> bool:
+def _near(v: float, others: tuple[float, ...], tolerance: float) -> bool:
+    """Some value within `tolerance` of `v`, relative to the larger: abs(v - o) <= tolerance *
+    max(v, o). A plain loop with max() written out: this runs for every pair of figures of a
+    unit, and any() over a generator costs more than the comparisons."""
+    for o in others:  # noqa: SIM110
+        if abs(v - o) <= tolerance * (o if o > v else v):
+            return True
+    return False
+
+
+def _shared_figures(unit: str, xs: tuple[float, ...], ys: tuple[float, ...]) -> list[float]:
+    """The values of `xs` that `ys` has too: amounts and measures within 1.5%, counts exactly."""
     if unit in _MONEY_UNITS or unit in _PHYSICAL:
-        return abs(x - y) <= 0.015 * max(x, y)
-    return x == y
+        return [x for x in xs if _near(x, ys, 0.015)]
+    return [x for x in xs if x in ys]
 
 
+@lru_cache(maxsize=16384)
 def _figure_weight(unit: str, value: float) -> float:
     sig = _significant(value)
     if unit in _MONEY_UNITS:
@@ -1226,16 +1350,10 @@ def _figure_weight(unit: str, value: float) -> float:
     return 0.6 + 0.2 * min(sig, 3) + (0.2 if value >= 100 else 0.0)
 
 
-def _money_conflict(xs: list[float], ys: list[float], shared: bool) -> float:
+def _money_conflict(xs: tuple[float, ...], ys: tuple[float, ...], shared: bool) -> float:
     """Amounts of one currency that each side has and the other lacks: two grants, not one
     (a shared background total such as "US$66 million over 20 years" does not outweigh it)."""
-
-    def near(v: float, others: list[float]) -> bool:
-        return any(abs(v - o) <= 0.1 * max(v, o) for o in others)
-
-    only_x = [x for x in xs if not near(x, ys)]
-    only_y = [y for y in ys if not near(y, xs)]
-    if not only_x or not only_y:
+    if all(_near(x, ys, 0.1) for x in xs) or all(_near(y, xs, 0.1) for y in ys):
         return 0.0
     if not shared and len(xs) == len(ys) == 1:
         return _CONTRADICTION  # each side's one amount of this currency: headlines differ
@@ -1244,24 +1362,22 @@ def _money_conflict(xs: list[float], ys: list[float], shared: bool) -> float:
 
 def _figure_score(a: EventSignature, b: EventSignature) -> tuple[float, bool, bool]:
     """(score, hard agreement, contradiction: the one amount each side gives differs)."""
-    by_unit_a: dict[str, list[float]] = {}
-    by_unit_b: dict[str, list[float]] = {}
-    for unit, value in a._figures:
-        by_unit_a.setdefault(unit, []).append(value)
-    for unit, value in b._figures:
-        by_unit_b.setdefault(unit, []).append(value)
+    by_unit_a, by_unit_b = a._by_unit, b._by_unit
     weights: list[float] = []
     penalty = 0.0
     contradiction = False
-    for unit in by_unit_a.keys() & by_unit_b.keys():
-        xs, ys = by_unit_a[unit], by_unit_b[unit]
-        shared = [x for x in xs if any(_figures_match(x, y, unit) for y in ys)]
-        weights.extend(_figure_weight(unit, x) for x in shared)
+    for unit, xs in by_unit_a.items():  # the order of units does not change the sums
+        ys = by_unit_b.get(unit)
+        if ys is None:
+            continue
+        shared = _shared_figures(unit, xs, ys)
+        if shared:
+            weights.extend([_figure_weight(unit, x) for x in shared])
         if unit in _MONEY_UNITS:
             conflict = _money_conflict(xs, ys, bool(shared))
             penalty += conflict
             contradiction = contradiction or conflict >= _CONTRADICTION
-    counts_a, counts_b = by_unit_a.get("n", []), by_unit_b.get("n", [])
+    counts_a, counts_b = by_unit_a.get("n", ()), by_unit_b.get("n", ())
     if len(counts_a) == len(counts_b) == 1 and counts_a != counts_b:
         penalty += 1.2  # "22 scholars" vs "25 scholars"
     hard = any(w >= 1.0 for w in weights)
@@ -1274,16 +1390,27 @@ def _name_score(a: EventSignature, b: EventSignature) -> tuple[float, float]:
     the Deputy Prime Minister's, the same morning), or both naming people or bodies in Latin
     script with none in common."""
     shared = a.names & b.names
+    common_tokens = a._tokens & b._tokens
+    if not shared and not common_tokens:  # most pairs: what the code below gives them, sooner
+        score = 0.0
+        if a._actors and b._actors:
+            score -= _ACTORS_DISAGREE
+        if a._latin and b._latin:
+            score -= _NAMES_DISAGREE
+        return score, 0.0
     covered = {t for n in shared for t in _name_tokens(n)}
-    tokens = [_token_weight(t) for t in (a._tokens & b._tokens) - covered]
+    tokens = [_token_weight(t) for t in common_tokens - covered]
     specific = [_name_weight(n) for n in shared if n not in _ACTORS] + tokens
     actors = shared & _ACTORS.keys()
-    score = _diminishing([*specific, *(_name_weight(n) for n in actors)], 3.0)
-    if not actors and a._actors and b._actors:
+    specific_score = _diminishing(specific, 3.0)
+    score = specific_score
+    if actors:
+        score = _diminishing([*specific, *(_name_weight(n) for n in actors)], 3.0)
+    elif a._actors and b._actors:
         score -= _ACTORS_DISAGREE
     if not specific and a._latin and b._latin:
         score -= _NAMES_DISAGREE
-    return score, _diminishing(specific, 3.0)
+    return score, specific_score
 
 
 def _token_weight(token: str) -> float:
@@ -1305,7 +1432,8 @@ def _text_score(a: EventSignature, b: EventSignature) -> float:
     n-grams of Japanese and Lao overlap more: particles, ministry names, ສປປ ລາວ)."""
     if a.lang != b.lang or not a.terms or not b.terms:
         return 0.0
-    jaccard = len(a.terms & b.terms) / len(a.terms | b.terms)
+    shared = len(a.terms & b.terms)
+    jaccard = shared / (len(a.terms) + len(b.terms) - shared)  # without building the union
     baseline = _TEXT_BASELINE.get(a.lang, _TEXT_BASELINE["en"])
     return min(1.0, 3.0 * max(0.0, jaccard - baseline))
 
@@ -1357,10 +1485,10 @@ def same_event(a: EventSignature, b: EventSignature) -> float:
     on one day), nor is wording alone (annual events are reported with the same words)."""
     if a.day is not None and b.day is not None and abs(a.day - b.day) > PUBLICATION_WINDOW_DAYS:
         return 0.0
-    if not a._anchors & b._anchors:
+    if a._anchors.isdisjoint(b._anchors):
         return 0.0
     ev = evidence(a, b)
-    raw = sum(v for k, v in ev.items() if k not in _NOT_EVIDENCE)
+    raw = sum([ev[kind] for kind in _EVIDENCE])
     score = 1.0 / (1.0 + math.exp(-1.5 * (raw - _RAW_THRESHOLD)))
     if not ev["hard"] or ev["kinds"] < 2 or ev["contradiction"]:
         score = min(score, _GATED_CAP)
