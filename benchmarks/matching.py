@@ -16,16 +16,17 @@ from __future__ import annotations
 
 import random
 import re
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import islice
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from benchmarks.common import Metric, in_child, timed
+from benchmarks.common import REPO, Metric, in_child, progress, timed
+
+if TYPE_CHECKING:
+    from matching.matcher import Matcher
 
 DESCRIPTION = "Matcher.match on English, Japanese and Lao items vs a plain `re` scan of its aliases"
-REPO = Path(__file__).resolve().parents[1]
 ITEMS = 10_000
 FLOOR = 0.25  # smallest acceptable matcher / plain-scan ratio
 BASELINE_STEP = 21  # the plain scan is timed on items 0, 21, 42, ...
@@ -306,19 +307,15 @@ def corpus(total: int, seed: int = SEED) -> list[Item]:
 
 
 def catalogue_terms() -> list[str]:
-    """Every alias and rule or negative term of every commitment, distinct, in file order."""
-    from config.registry import load_commitments
+    """Every term the matcher searches for (aliases, rule and negative terms), distinct."""
+    return list(_matcher().terms)
 
-    terms: dict[str, None] = {}
-    for c in load_commitments(REPO / "config").commitments:
-        names = [a for names in c.aliases.values() for a in names]
-        names += [a for sub in c.subitems for names in sub.aliases.values() for a in names]
-        for rule in c.rules:
-            names += [t for group in rule.all for t in group] + rule.any + rule.none
-        for negative in c.negatives:
-            names += negative.terms + negative.unless
-        terms.update(dict.fromkeys(names))
-    return list(terms)
+
+def _matcher() -> Matcher:
+    from config.registry import load_commitments
+    from matching.matcher import Matcher
+
+    return Matcher(load_commitments(REPO / "config").commitments)
 
 
 def run(scale: float = 1.0) -> list[Metric]:
@@ -330,11 +327,8 @@ def run(scale: float = 1.0) -> list[Metric]:
 
 def measure(total: int, seed: int = SEED) -> list[Metric]:
     """Time the matcher and the plain scan in this process (call it through `in_child`)."""
-    from config.registry import load_commitments
-    from matching.matcher import Matcher
-
     items = corpus(total, seed)
-    matcher = Matcher(load_commitments(REPO / "config").commitments)
+    matcher = _matcher()
     for item in items[:20]:  # lazy imports and compiled patterns out of the timing
         matcher.match(item.title, item.text, None)
     with timed() as watch:
@@ -345,7 +339,7 @@ def measure(total: int, seed: int = SEED) -> list[Metric]:
         raise RuntimeError(f"{matched} of {total} items matched a commitment: the corpus is wrong")
     _progress(f"matcher: {total / watch.seconds:,.0f} items/s, {matched:,} items matched")
 
-    patterns = [re.compile(re.escape(term), re.IGNORECASE) for term in catalogue_terms()]
+    patterns = [re.compile(re.escape(term), re.IGNORECASE) for term in matcher.terms]
     sample = [f"{item.title}\n{item.text}" for item in islice(items, 0, None, BASELINE_STEP)]
     with timed() as scan:
         found = sum(1 for text in sample for p in patterns if p.search(text))
@@ -366,4 +360,4 @@ def measure(total: int, seed: int = SEED) -> list[Metric]:
 
 
 def _progress(message: str) -> None:
-    print(f"  matching: {message}", file=sys.stderr, flush=True)
+    progress("matching", message)

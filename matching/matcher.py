@@ -136,7 +136,9 @@ class Matcher:
     def __init__(self, commitments: Iterable[Commitment]) -> None:
         self._catalogue = [_Compiled.of(c) for c in commitments]
         self._by_key = {c.commitment.key: c for c in self._catalogue}
-        self._vocabulary = Vocabulary(_catalogue_terms(self._catalogue))
+        # Every term the rules, negatives and aliases name, distinct, in catalogue order.
+        self.terms = tuple(dict.fromkeys(_catalogue_terms(self._catalogue)))
+        self._vocabulary = Vocabulary(self.terms)
         self._lexical = LexicalIndex(
             {
                 c.commitment.key: " ".join([c.commitment.title, c.commitment.text, *c.aliases])
