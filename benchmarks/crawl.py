@@ -36,12 +36,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from benchmarks.common import Metric, in_child
+from benchmarks.common import Metric, child_env, family_kb, in_child, progress, sources_config
 
 DESCRIPTION = "crawl of a 2,000-post fixture site on 127.0.0.1, extraction-only, re-crawl"
-REPO = Path(__file__).resolve().parents[1]
 SOURCE = "laotian-times"
 PAGES = 2_000
 RATE_FLOOR = 0.6  # crawl pages/s over extraction-only pages/s
@@ -100,15 +97,14 @@ def run(scale: float = 1.0) -> list[Metric]:
 def write_config(config_dir: Path, listing_pages: int) -> Path:
     """A config dir whose sources.yaml is the repository's with only SOURCE enabled and its
     `max_pages` raised to reach every archive page (the other files are the packaged ones)."""
-    data = yaml.safe_load((REPO / "config" / "sources.yaml").read_text(encoding="utf-8"))
-    for source in data["sources"]:
+
+    def only_ours(source: dict[str, Any]) -> None:
         if source["key"] == SOURCE:
             source["max_pages"] = listing_pages
         else:
             source["enabled"] = False
-    config_dir.mkdir(parents=True, exist_ok=True)
-    (config_dir / "sources.yaml").write_text(yaml.safe_dump(data, sort_keys=False), "utf-8")
-    return config_dir
+
+    return sources_config(config_dir, only_ours)
 
 
 # ------------------------------------------------------------------ extraction only
@@ -141,7 +137,7 @@ def _crawl_twice(root: Path, site_dir: Path, config_dir: Path) -> tuple[CrawlRes
 
     database = root / "kizuna.db"
     with CountingServer(FixtureSite.load(site_dir)) as server:
-        env = _child_env(
+        env = child_env(
             KIZUNA_DATABASE_URL=f"sqlite:///{database}",
             KIZUNA_CONFIG_DIR=str(config_dir),
             KIZUNA_VAR_DIR=str(root / "var"),
@@ -164,13 +160,6 @@ def _crawl_twice(root: Path, site_dir: Path, config_dir: Path) -> tuple[CrawlRes
             )
             results.append(result)
     return results[0], results[1]
-
-
-def _child_env(**kizuna: str) -> dict[str, str]:
-    """The environment without the caller's KIZUNA_* settings, plus `kizuna`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KIZUNA_")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(REPO), env.get("PYTHONPATH"))))
-    return {**env, **kizuna}
 
 
 def crawl_once(
@@ -271,35 +260,9 @@ class PeakWatcher:
 
     def _poll(self) -> None:
         while not self._stop.is_set():
-            total = sum(_vm_hwm_kb(pid) for pid in _family(self.pid))
-            self.peak_mb = max(self.peak_mb, total / 1024)
+            self.peak_mb = max(self.peak_mb, family_kb(self.pid, "VmHWM") / 1024)
             self._stop.wait(POLL_SECONDS)
 
 
-def _family(pid: int) -> list[int]:
-    """`pid` and its descendants (Linux /proc; just `pid` elsewhere)."""
-    out, queue = [], [pid]
-    while queue:
-        current = queue.pop()
-        out.append(current)
-        for task in Path(f"/proc/{current}/task").glob("*/children"):
-            try:
-                queue.extend(int(c) for c in task.read_text().split())
-            except OSError:
-                continue
-    return out
-
-
-def _vm_hwm_kb(pid: int) -> int:
-    """VmHWM of `pid` in kB; 0 when it is gone (or not Linux)."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 def _progress(message: str) -> None:
-    print(f"  crawl: {message}", file=sys.stderr, flush=True)
+    progress("crawl", message)

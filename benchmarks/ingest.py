@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import random
 import statistics
-import sys
 import tempfile
 import time
 from collections import Counter, deque
@@ -26,13 +25,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import Metric, Stopwatch, in_child, peak_rss_mb
+from benchmarks.common import Metric, Stopwatch, fresh_store, in_child, peak_rss_mb, progress
 
 DESCRIPTION = "synthetic news items (10% syndicated copies) through Ingestor.ingest"
 # `make bench` (ten minutes in all) runs 11,000 items, checkpoints at 1,000 and 10,000 stored:
 # the same tenfold growth as the full 10,000 -> 100,000 (`make bench-full`, ~30 min).
 DEFAULT_SCALE = 0.1
-REPO = Path(__file__).resolve().parents[1]
 PG_URL_VARIABLE = "KIZUNA_BENCH_DATABASE_URL"
 COST_RATIO_LIMIT = 1.5  # cost per item at the large checkpoint / at the small one
 # Item kinds by position in each run of CYCLE items, so every window (and slice) of 100 items
@@ -387,26 +385,10 @@ class TimedMatcher:
 
 
 def _measure(plan: Plan, database_url: str, tmp: Path) -> list[Metric]:
-    from sqlalchemy import text
-
-    from config.settings import load_settings
     from kizuna.ingest import Ingestor
-    from storage.db import make_engine
-    from storage.migrate import upgrade
 
-    engine = make_engine(database_url)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:  # a fresh database, as the SQLite file is
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    upgrade(engine)
-    settings = load_settings(
-        database_url=database_url,
-        config_dir=REPO / "config",
-        var_dir=tmp / "var",
-        timezone="Asia/Vientiane",
-        slack_backend="file",  # instant alerts are enqueued, as in production
-    )
+    # Instant alerts are enqueued (to a file backend), as in production.
+    engine, settings = fresh_store(database_url, tmp / "var", slack_backend="file")
     ingestor = Ingestor(engine, settings)
     matcher = TimedMatcher(ingestor.matcher)
     ingestor.matcher = matcher  # type: ignore[assignment]
@@ -491,7 +473,7 @@ def _window_cost(
 
 
 def _progress(message: str) -> None:
-    print(f"  ingest: {message}", file=sys.stderr, flush=True)
+    progress("ingest", message)
 
 
 def _copies_joined(engine: Any, copies: dict[str, str]) -> int:

@@ -12,20 +12,25 @@ any children's) is read from /proc. SIGTERM must then stop it with exit code 0.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-import yaml
-
-from benchmarks.common import Metric
+from benchmarks.common import (
+    Metric,
+    child_env,
+    descendants,
+    family_kb,
+    proc_status,
+    progress,
+    sources_config,
+)
 
 DESCRIPTION = "resident memory of an idle `kizuna run` (packaged config, no crawl due)"
-REPO = Path(__file__).resolve().parents[1]
 IDLE_RSS_BUDGET_MB = 150.0
 NEVER_SOON = "0 0 1 1 *"  # crontab: midnight on 1 January
 START_TIMEOUT = 60.0  # seconds for the service to migrate the database and lead
@@ -34,7 +39,6 @@ MIN_SETTLE_SECONDS = 6.0  # at small scales (tests)
 SAMPLE_EVERY = 0.5
 STOP_TIMEOUT = 30.0
 READY_LINE = "scheduled service:health"  # printed after the leader schedules its jobs
-DROPPED_ENV = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
 
 def run(scale: float = 1.0) -> list[Metric]:
@@ -60,8 +64,8 @@ def measure(work: Path, settle: float) -> list[Metric]:
         _wait_for(proc, log, READY_LINE)
         ready = time.monotonic() - started
         samples = _sample(proc.pid, settle)
-        status = _status(proc.pid)
-        children = _descendants(proc.pid)
+        status = proc_status(proc.pid)
+        children = descendants(proc.pid)
         code, stop_s = _terminate(proc)
     finally:
         if proc.poll() is None:
@@ -87,38 +91,24 @@ def measure(work: Path, settle: float) -> list[Metric]:
 
 
 def service_env(work: Path) -> dict[str, str]:
-    """The caller's environment without KIZUNA_* or proxy variables, plus a fresh database,
-    var/ and a config dir under `work`."""
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith("KIZUNA_") and k not in DROPPED_ENV
-    }
-    env.update(
-        {
-            "KIZUNA_DATABASE_URL": f"sqlite:///{work / 'kizuna.db'}",
-            "KIZUNA_VAR_DIR": str(work / "var"),
-            "KIZUNA_CONFIG_DIR": str(quiet_config(work / "config")),
-            "KIZUNA_TIMEZONE": "Asia/Vientiane",
-            "KIZUNA_OFFLINE": "true",  # anything not to a 127.0.0.1 mirror is refused
-            "KIZUNA_EMAIL_BACKEND": "file",
-            "KIZUNA_SLACK_BACKEND": "file",
-            "KIZUNA_DIGEST_TO": "analyst@example.org",
-            "KIZUNA_OPS_EMAIL_TO": "ops@example.org",
-            "KIZUNA_SHUTDOWN_GRACE": "2",
-            "NO_PROXY": "127.0.0.1,localhost",
-        }
-    )
-    return env
+    """`child_env` with a fresh database, var/ and a quiet config dir under `work`."""
 
-
-def quiet_config(config: Path) -> Path:
-    """A config dir holding the packaged sources.yaml with every schedule at `NEVER_SOON`
-    (the other registries are the packaged ones: config/registry.py config_path)."""
-    data = yaml.safe_load((REPO / "config" / "sources.yaml").read_text(encoding="utf-8"))
-    for source in data["sources"]:
+    def never_soon(source: dict[str, Any]) -> None:
         source["schedule"] = NEVER_SOON
-    config.mkdir(parents=True, exist_ok=True)
-    (config / "sources.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
-    return config
+
+    return child_env(
+        KIZUNA_DATABASE_URL=f"sqlite:///{work / 'kizuna.db'}",
+        KIZUNA_VAR_DIR=str(work / "var"),
+        KIZUNA_CONFIG_DIR=str(sources_config(work / "config", never_soon)),
+        KIZUNA_TIMEZONE="Asia/Vientiane",
+        KIZUNA_OFFLINE="true",  # anything not to a 127.0.0.1 mirror is refused
+        KIZUNA_EMAIL_BACKEND="file",
+        KIZUNA_SLACK_BACKEND="file",
+        KIZUNA_DIGEST_TO="analyst@example.org",
+        KIZUNA_OPS_EMAIL_TO="ops@example.org",
+        KIZUNA_SHUTDOWN_GRACE="2",
+        NO_PROXY="127.0.0.1,localhost",
+    )
 
 
 def _wait_for(proc: subprocess.Popen[bytes], log: Path, text: str) -> None:
@@ -138,37 +128,10 @@ def _sample(pid: int, seconds: float) -> list[float]:
     samples = []
     deadline = time.monotonic() + seconds
     while True:
-        samples.append(sum(_status(p)["VmRSS"] for p in [pid, *_descendants(pid)]) / 1024)
+        samples.append(family_kb(pid, "VmRSS") / 1024)
         if time.monotonic() >= deadline:
             return samples
         time.sleep(SAMPLE_EVERY)
-
-
-def _status(pid: int) -> dict[str, int]:
-    """The numeric fields of /proc/PID/status (kB for memory)."""
-    fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        parts = value.split()
-        if parts and parts[0].isdigit():
-            fields[name] = int(parts[0])
-    return fields
-
-
-def _descendants(pid: int) -> list[int]:
-    """Children, grandchildren, ... of `pid` (from /proc/PID/task/*/children)."""
-    found: list[int] = []
-    todo = [pid]
-    while todo:
-        parent = todo.pop()
-        for task in Path(f"/proc/{parent}/task").glob("*/children"):
-            try:
-                kids = [int(k) for k in task.read_text().split()]
-            except OSError:  # the thread ended
-                continue
-            found.extend(kids)
-            todo.extend(kids)
-    return found
 
 
 def _terminate(proc: subprocess.Popen[bytes]) -> tuple[int, float]:
@@ -189,4 +152,4 @@ def _check_no_crawl(work: Path, output: str) -> None:
 
 
 def _progress(message: str) -> None:
-    print(f"  service: {message}", file=sys.stderr, flush=True)
+    progress("service", message)
