@@ -4,14 +4,11 @@ sanity: the 150 MB budget is judged by the benchmark's limit."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from benchrun import run_benchmark
 
 pytestmark = pytest.mark.skipif(
     not Path("/proc/self/status").exists(), reason="reads memory from /proc (Linux)"
@@ -21,21 +18,8 @@ pytestmark = pytest.mark.skipif(
 def test_service_benchmark_writes_its_metrics(tmp_path: Path) -> None:
     output = tmp_path / "results.json"
     # --scale 0.1: the shortest idle wait (6 s).
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "service", "--scale", "0.1", "--output", output],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode in (0, 1), done.stderr  # 1: over the memory budget
-    assert "(error)" not in done.stderr, done.stderr
-    assert "service.idle_rss" in done.stdout  # the table
-
-    results = json.loads(output.read_text())
-    by_name = {r["name"]: r for r in results}
-    assert all(set(r) == {"name", "value", "unit", "baseline", "ratio"} for r in results)
+    table, by_name = run_benchmark("service", 0.1, output, timeout=120)
+    assert "service.idle_rss" in table
     idle = by_name["service.idle_rss"]
     assert idle["unit"] == "MB" and idle["baseline"] == 150.0
     assert 20 < idle["value"] < 2_000
